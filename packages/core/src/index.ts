@@ -1,1 +1,4 @@
-export {};
+export * from './errors.js';
+export * from './limits.js';
+export * from './rows.js';
+export * from './encoding.js';

@@ -1,1 +1,3 @@
-export {};
+export * from './step.js';
+export * from './step-stream.js';
+export * from './run-context.js';

@@ -1,0 +1,134 @@
+/**
+ * What every stage of one run shares: the counters behind the accounting equation, the rejects and
+ * warnings side channels, the event emitter for progress and `--json` output, the abort signal and a clock.
+ */
+import { EventEmitter } from 'node:events';
+import { BulkpipeError, ErrorCode, invalidOption } from '@bulkpipe/core';
+import type { RejectedRow, RowWarning } from '@bulkpipe/core';
+
+export interface RunCounters {
+  /** Records read from every input (header rows excluded). */
+  read: number;
+  /** Bytes read from every input (compressed bytes for .gz inputs). */
+  bytesRead: number;
+  /** Records that will not be sent; each has a reject with its line and reason. */
+  rejected: number;
+  /** Records folded into an earlier record with the same id. */
+  merged: number;
+  /** Rows placed into batches (one per id). */
+  sent: number;
+  /** Batches cut. */
+  batches: number;
+  /** Warnings raised (rows still sent). */
+  warnings: number;
+}
+
+export interface RunEvents {
+  reject: [RejectedRow];
+  warning: [RowWarning];
+  progress: [RunCounters];
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export interface RunContextOptions {
+  /** Aborts every stage of the run. */
+  signal?: AbortSignal;
+  /** @default Date */
+  clock?: Clock;
+  /**
+   * Stop the run when rejected / read passes this fraction (0–1): a wrong column mapping must not reach a
+   * production account. Checked once `rejectRateMinRows` rows were read, and again at the end. @default 0.05
+   */
+  maxRejectRate?: number;
+  /** Rows to read before the reject rate is judged mid-run. @default 1000 */
+  rejectRateMinRows?: number;
+  /** How many examples per reject or warning code the summary keeps. @default 3 */
+  examplesPerCode?: number;
+}
+
+export interface CodeTally<T> {
+  count: number;
+  examples: T[];
+}
+
+export class RunContext {
+  readonly counters: RunCounters = { read: 0, bytesRead: 0, rejected: 0, merged: 0, sent: 0, batches: 0, warnings: 0 };
+  readonly events = new EventEmitter<RunEvents>();
+  readonly signal: AbortSignal;
+  readonly clock: Clock;
+  readonly maxRejectRate: number;
+  readonly rejectsByCode = new Map<string, CodeTally<RejectedRow>>();
+  readonly warningsByCode = new Map<string, CodeTally<RowWarning>>();
+  private readonly rejectRateMinRows: number;
+  private readonly examplesPerCode: number;
+
+  constructor(options: RunContextOptions = {}) {
+    const maxRejectRate = options.maxRejectRate ?? 0.05;
+    if (!(maxRejectRate >= 0 && maxRejectRate <= 1)) throw invalidOption('maxRejectRate', 'a fraction from 0 to 1', maxRejectRate);
+    this.maxRejectRate = maxRejectRate;
+    this.rejectRateMinRows = options.rejectRateMinRows ?? 1000;
+    this.examplesPerCode = options.examplesPerCode ?? 3;
+    this.signal = options.signal ?? new AbortController().signal;
+    this.clock = options.clock ?? Date;
+  }
+
+  /** Records a rejected row. Throws REJECT_RATE_EXCEEDED once the ceiling is passed on enough rows. */
+  reject(row: RejectedRow): void {
+    this.counters.rejected++;
+    tally(this.rejectsByCode, row.code, row, this.examplesPerCode);
+    this.events.emit('reject', row);
+    if (this.counters.read >= this.rejectRateMinRows) this.checkRejectRate();
+  }
+
+  warn(warning: RowWarning): void {
+    this.counters.warnings++;
+    tally(this.warningsByCode, warning.code, warning, this.examplesPerCode);
+    this.events.emit('warning', warning);
+  }
+
+  /** Throws REJECT_RATE_EXCEEDED when rejected / read is above the ceiling. */
+  checkRejectRate(): void {
+    const { read, rejected } = this.counters;
+    if (read === 0 || rejected / read <= this.maxRejectRate) return;
+    const top = [...this.rejectsByCode.entries()].sort((a, b) => b[1].count - a[1].count)[0];
+    const hint = top ? ` Most common: ${top[0]} (${top[1].count}×), e.g. line ${top[1].examples[0]?.line}: ${top[1].examples[0]?.message}.` : '';
+    throw new BulkpipeError(
+      ErrorCode.REJECT_RATE_EXCEEDED,
+      `${rejected} of ${read} rows rejected (${formatPercent(rejected / read)}), above the ceiling of ${formatPercent(this.maxRejectRate)}; ` +
+        `stopping before anything else is written or sent.${hint} Check the id column and mapping, or raise --max-reject-rate.`,
+    );
+  }
+
+  /** The accounting equation: read = rejected + merged + sent. */
+  booksBalance(): boolean {
+    const { read, rejected, merged, sent } = this.counters;
+    return read === rejected + merged + sent;
+  }
+
+  /** Throws BOOKS_UNBALANCED when the equation does not hold. */
+  assertBooksBalance(): void {
+    if (this.booksBalance()) return;
+    const { read, rejected, merged, sent } = this.counters;
+    throw new BulkpipeError(
+      ErrorCode.BOOKS_UNBALANCED,
+      `The books do not balance: read ${read} ≠ rejected ${rejected} + merged ${merged} + sent ${sent}. This is a bulkpipe bug; please report it.`,
+    );
+  }
+}
+
+function tally<T>(map: Map<string, CodeTally<T>>, code: string, item: T, examplesPerCode: number): void {
+  let entry = map.get(code);
+  if (!entry) {
+    entry = { count: 0, examples: [] };
+    map.set(code, entry);
+  }
+  entry.count++;
+  if (entry.examples.length < examplesPerCode) entry.examples.push(item);
+}
+
+export function formatPercent(fraction: number): string {
+  return `${(fraction * 100).toFixed(fraction < 0.001 && fraction > 0 ? 3 : 1)} %`;
+}
