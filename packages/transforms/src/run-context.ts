@@ -43,6 +43,11 @@ export interface RunContextOptions {
    * production account. Checked once `rejectRateMinRows` rows were read, and again at the end. @default 0.05
    */
   maxRejectRate?: number;
+  /**
+   * Stop the run when the ceiling is passed. `bulkpipe validate` turns this off to report every problem;
+   * the summary still compares the rate with the ceiling. @default true
+   */
+  enforceRejectRate?: boolean;
   /** Rows to read before the reject rate is judged mid-run. @default 1000 */
   rejectRateMinRows?: number;
   /** How many examples per reject or warning code the summary keeps. @default 3 */
@@ -62,6 +67,7 @@ export class RunContext {
   readonly maxRejectRate: number;
   readonly rejectsByCode = new Map<string, CodeTally<RejectedRow>>();
   readonly warningsByCode = new Map<string, CodeTally<RowWarning>>();
+  readonly enforceRejectRate: boolean;
   private readonly rejectRateMinRows: number;
   private readonly examplesPerCode: number;
 
@@ -69,6 +75,7 @@ export class RunContext {
     const maxRejectRate = options.maxRejectRate ?? 0.05;
     if (!(maxRejectRate >= 0 && maxRejectRate <= 1)) throw invalidOption('maxRejectRate', 'a fraction from 0 to 1', maxRejectRate);
     this.maxRejectRate = maxRejectRate;
+    this.enforceRejectRate = options.enforceRejectRate ?? true;
     this.rejectRateMinRows = options.rejectRateMinRows ?? 1000;
     this.examplesPerCode = options.examplesPerCode ?? 3;
     this.signal = options.signal ?? new AbortController().signal;
@@ -89,10 +96,16 @@ export class RunContext {
     this.events.emit('warning', warning);
   }
 
-  /** Throws REJECT_RATE_EXCEEDED when rejected / read is above the ceiling. */
-  checkRejectRate(): void {
+  /** rejected / read is above the ceiling. */
+  rejectRateExceeded(): boolean {
     const { read, rejected } = this.counters;
-    if (read === 0 || rejected / read <= this.maxRejectRate) return;
+    return read > 0 && rejected / read > this.maxRejectRate;
+  }
+
+  /** Throws REJECT_RATE_EXCEEDED when the rate is above the ceiling and the ceiling is enforced. */
+  checkRejectRate(): void {
+    if (!this.enforceRejectRate || !this.rejectRateExceeded()) return;
+    const { read, rejected } = this.counters;
     const top = [...this.rejectsByCode.entries()].sort((a, b) => b[1].count - a[1].count)[0];
     const hint = top ? ` Most common: ${top[0]} (${top[1].count}×), e.g. line ${top[1].examples[0]?.line}: ${top[1].examples[0]?.message}.` : '';
     throw new BulkpipeError(
