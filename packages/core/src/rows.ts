@@ -12,6 +12,11 @@ export interface InputRecord {
   readonly line: number;
   /** Header name → cell text. A cell missing from a short row is absent, not ''. */
   readonly fields: Record<string, string>;
+  /**
+   * The input's header, in file order. Every record of one input shares the **same frozen array**, so a
+   * downstream stage can check a header once per distinct array (by identity) instead of once per row.
+   */
+  readonly columns: readonly string[];
 }
 
 /** One visitor's profile update: a validated id and its bare attribute names and values. */
