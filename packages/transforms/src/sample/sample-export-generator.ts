@@ -146,28 +146,28 @@ export class SampleExportGenerator {
     const { rng, counts, cells } = this;
     const draw = rng.next();
     let id: string;
-    let accepted: boolean;
+    let planted = false;
     if (draw < this.options.invalidRate) {
       id = this.invalidId();
-      accepted = false;
+      counts.expectedDefaultOutcome.rejected++;
       this.drawAttributes(rng, cells);
     } else if (draw < this.options.invalidRate + this.options.duplicateRate && counts.distinctIds > 0) {
       counts.duplicateRows++;
       const index = rng.int(counts.distinctIds);
       id = this.idOf(index);
       this.drawDuplicate(index);
-      accepted = this.plantForbidden();
-      if (accepted) this.accept(index);
+      planted = this.plantForbidden();
+      if (!planted) this.accept(index);
     } else {
       const index = counts.distinctIds++;
       id = this.idOf(index);
       this.idRng.reseed(mixSeed(this.baseSeed, index));
       this.drawAttributes(this.idRng, cells);
-      accepted = this.plantForbidden();
-      if (accepted) this.accept(index);
+      planted = this.plantForbidden();
+      if (!planted) this.accept(index);
     }
-    if (!accepted) counts.expectedDefaultOutcome.rejected++;
-    if (rng.next() < LONG_NOTE_RATE) {
+    // Long notes only where no comma or LF was planted: a long note replaces the notes cell.
+    if (rng.next() < LONG_NOTE_RATE && !planted) {
       cells[NOTE] = this.longNote(d);
       counts.longValueRows++;
     }
@@ -176,6 +176,7 @@ export class SampleExportGenerator {
     return line;
   }
 
+  /** Books a clean valid-id row in the expected outcome: sent if its id is new to the run, else merged. */
   private accept(index: number): void {
     const outcome = this.counts.expectedDefaultOutcome;
     if (this.accepted[index] === 1) outcome.merged++;
@@ -214,10 +215,11 @@ export class SampleExportGenerator {
     return id;
   }
 
-  /** Maybe puts a comma or LF into notes or company; returns false when it did (the row will be rejected). */
+  /** Maybe puts a comma or LF into notes or company; returns true when it did (the row will be rejected). */
   private plantForbidden(): boolean {
     const { rng, counts, cells, vocabulary } = this;
-    if (rng.next() >= this.options.forbiddenValueRate) return true;
+    if (rng.next() >= this.options.forbiddenValueRate) return false;
+    counts.expectedDefaultOutcome.rejected++;
     if (rng.next() < 0.8) {
       cells[NOTE] = rng.pick(vocabulary.notesWithForbidden);
       counts.forbiddenValueRows.notes++;
@@ -225,7 +227,7 @@ export class SampleExportGenerator {
       cells[COMPANY] = rng.pick(vocabulary.companiesWithComma);
       counts.forbiddenValueRows.company++;
     }
-    return false;
+    return true;
   }
 
   /** The id's base values, then per cell: kept, emptied, or replaced by a fresh value. */
