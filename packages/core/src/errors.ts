@@ -48,6 +48,7 @@ export const ErrorCode = {
   // the run journal
   JOURNAL_CORRUPT: 'BULKPIPE_JOURNAL_CORRUPT',
   RESUME_MISMATCH: 'BULKPIPE_RESUME_MISMATCH',
+  JOURNAL_UNWRITABLE: 'BULKPIPE_JOURNAL_UNWRITABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
