@@ -20,6 +20,8 @@ export const ErrorCode = {
 
   // row-level rejects: the row goes to rejects.csv, the run goes on
   ROW_MALFORMED: 'BULKPIPE_ROW_MALFORMED',
+  /** A NUL character in a record: binary data or a UTF-16 file without a BOM, never a real CRM value. */
+  ROW_NUL_BYTE: 'BULKPIPE_ROW_NUL_BYTE',
   ID_EMPTY: 'BULKPIPE_ID_EMPTY',
   ID_TOO_LONG: 'BULKPIPE_ID_TOO_LONG',
   ID_FORBIDDEN_CHAR: 'BULKPIPE_ID_FORBIDDEN_CHAR',
