@@ -1,0 +1,2 @@
+export * from './call-budget.js';
+export * from './rate-limiter.js';
