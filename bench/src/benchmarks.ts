@@ -1,0 +1,99 @@
+/**
+ * The benchmarks `pnpm bench` runs, in table order. The first is the baseline every ratio is taken against.
+ */
+import { execFile } from 'node:child_process';
+import { access, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import ts from 'typescript';
+import type { Benchmark, BenchContext } from './benchmark.js';
+
+const run = promisify(execFile);
+
+export const NAIVE = 'naive csv-parse';
+export const SPLIT = 'bulkpipe split';
+export const MILLER = 'mlr split';
+
+const naiveScript = (context: BenchContext): string => join(context.workDir, 'naive', 'naive-pipeline.mjs');
+
+export const naivePipeline: Benchmark = {
+  name: NAIVE,
+  description: 'csv-parse (arrays) → skip empty ids → encodeURIComponent → batch files of ≤ 500,000 rows (bench/src/naive-pipeline.ts)',
+  async setup(context) {
+    // Transpiled once to plain JavaScript: a TypeScript loader in the timed child would bill the baseline for it.
+    const source = await readFile(new URL('./naive-pipeline.ts', import.meta.url), 'utf8');
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+    });
+    // Written under bench/ so that `csv-parse` resolves from bench/node_modules.
+    await mkdir(join(context.workDir, 'naive'), { recursive: true });
+    await writeFile(naiveScript(context), outputText);
+  },
+  command: (context) => ({ kind: 'node', args: [naiveScript(context), context.input, context.outDir, context.idColumn] }),
+  async check(context, output) {
+    const summary = JSON.parse(output.stdout.trim().split('\n').pop() ?? '{}') as { rows?: number; rejected?: number };
+    if (summary.rows === undefined || summary.rejected === undefined) throw new Error(`no summary on stdout: ${output.stdout.slice(-200)}`);
+    const { rows, invalidIds } = context.inputStats;
+    if (summary.rows + summary.rejected !== rows) throw new Error(`read ${summary.rows + summary.rejected} rows of ${rows}`);
+    if (summary.rejected !== invalidIds.empty) throw new Error(`skipped ${summary.rejected} rows, the export has ${invalidIds.empty} empty ids`);
+    return undefined;
+  },
+};
+
+const cliBin = (context: BenchContext): string => join(context.repoRoot, 'packages', 'cli', 'dist', 'bin.js');
+
+export const bulkpipeSplit: Benchmark = {
+  name: SPLIT,
+  description: 'validation (thirdPartyId rules, commas/LF rejected), merge by id in memory, batches < 50 MB and ≤ 500,000 rows',
+  async unavailable(context) {
+    try {
+      await access(cliBin(context));
+    } catch {
+      return 'packages/cli/dist/bin.js is not built yet';
+    }
+    try {
+      await run(process.execPath, [cliBin(context), 'split', '--help'], { cwd: context.repoRoot });
+    } catch (error) {
+      return `\`bulkpipe split --help\` failed: ${String((error as Error).message).split('\n')[0]}`;
+    }
+    return undefined;
+  },
+  command: (context) => ({
+    kind: 'node',
+    args: [cliBin(context), 'split', context.input, '--out', context.outDir, '--id-column', context.idColumn],
+  }),
+  async check(context, _output) {
+    const manifest = JSON.parse(await readFile(join(context.outDir, 'manifest.json'), 'utf8')) as { batches?: { rows: number }[] };
+    if (!Array.isArray(manifest.batches) || manifest.batches.length === 0) throw new Error('manifest.json lists no batches');
+    const sent = manifest.batches.reduce((sum, batch) => sum + batch.rows, 0);
+    const expected = context.inputStats.expectedDefaultOutcome.sent;
+    // A mismatch is reported, not fatal: either split or the generator's prediction is wrong, and both are news.
+    return sent === expected ? undefined : `sent ${sent} rows; the generator predicts ${expected}`;
+  },
+};
+
+export const millerSplit: Benchmark = {
+  name: MILLER,
+  description: 'Miller `mlr --csv split -n 500000` (no validation, encoding or merge; Debian package `miller`)',
+  async unavailable() {
+    try {
+      await run('mlr', ['--version']);
+      return undefined;
+    } catch {
+      return 'mlr is not installed (apt-get install miller)';
+    }
+  },
+  command: (context) => ({
+    kind: 'exec',
+    file: 'mlr',
+    args: ['--csv', 'split', '-n', '500000', '--prefix', join(context.outDir, 'split'), context.input],
+  }),
+  async check(context) {
+    const files = (await readdir(context.outDir)).filter((name) => name.startsWith('split'));
+    const expected = Math.ceil(context.inputStats.rows / 500_000);
+    if (files.length !== expected) throw new Error(`wrote ${files.length} files, expected ${expected}`);
+    return undefined;
+  },
+};
+
+export const BENCHMARKS: readonly Benchmark[] = [naivePipeline, bulkpipeSplit, millerSplit];
