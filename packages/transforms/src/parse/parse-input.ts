@@ -1,0 +1,189 @@
+/**
+ * Where parse gets its bytes: a file path, `-` for stdin, a Node Readable or any async iterable of byte or
+ * string chunks. Counts raw bytes as they arrive, gunzips when the first bytes are gzip's magic number, and
+ * honours the run's abort signal even while a read is pending.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { BulkpipeError, ErrorCode, isBulkpipeError } from '@bulkpipe/core';
+import type { RunContext } from '../run-context.js';
+
+/** A file path, `'-'` for stdin, a Node Readable (bytes or strings), or an async iterable of chunks. */
+export type ParseInput = string | Readable | AsyncIterable<Uint8Array | string>;
+
+export type InputChunk = Uint8Array | string;
+
+/** File reads of 64 KiB: a few of them in flight keep memory constant and the disk busy. */
+const READ_CHUNK_BYTES = 64 * 1024;
+
+/** The label records and errors carry when the caller gives none. */
+export function defaultSourceLabel(input: ParseInput): string {
+  if (input === '-') return 'stdin';
+  if (typeof input === 'string') return input;
+  return 'stream';
+}
+
+/** The input's chunks, decompressed, counted in `ctx.counters.bytesRead` (raw bytes) and abortable. */
+export function openInput(input: ParseInput, source: string, ctx: RunContext): AsyncIterable<InputChunk> {
+  const raw: AsyncIterable<InputChunk> =
+    input === '-' ? process.stdin : typeof input === 'string' ? readFileChunks(input) : input;
+  return gunzipIfCompressed(countBytes(abortable(raw, ctx.signal, source), ctx), source);
+}
+
+async function* readFileChunks(path: string): AsyncGenerator<Buffer> {
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw unreadable(path, 'it is a directory');
+    // Leaving the loop early (abort, downstream error) destroys the stream, which closes the file.
+    for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_BYTES })) yield chunk as Buffer;
+  } catch (error) {
+    if (isBulkpipeError(error)) throw error;
+    throw unreadable(path, describeOsError(error), error);
+  }
+}
+
+function unreadable(path: string, reason: string, cause?: unknown): BulkpipeError {
+  return new BulkpipeError(ErrorCode.INPUT_UNREADABLE, `Cannot read input ${path}: ${reason}.`, { source: path }, { cause });
+}
+
+function describeOsError(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  const reasons: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EISDIR: 'it is a directory',
+    ENOTDIR: 'a part of the path is not a directory',
+    EMFILE: 'too many open files',
+    EIO: 'input/output error',
+  };
+  const reason = code !== undefined ? reasons[code] : undefined;
+  return reason !== undefined ? `${reason} (${code})` : String(message ?? error);
+}
+
+async function* countBytes(source: AsyncIterable<InputChunk>, ctx: RunContext): AsyncGenerator<InputChunk> {
+  for await (const chunk of source) {
+    ctx.counters.bytesRead += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    yield chunk;
+  }
+}
+
+/**
+ * Yields `source` until `signal` aborts; an abort rejects at once even while a read is pending (stdin may
+ * never answer), and ends the source so files close.
+ */
+async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal, label: string): AsyncGenerator<T> {
+  const abortError = (): BulkpipeError =>
+    new BulkpipeError(ErrorCode.ABORTED, 'Reading the input was aborted.', { source: label }, { cause: signal.reason });
+  if (signal.aborted) throw abortError();
+  const iterator = source[Symbol.asyncIterator]();
+  let onAbort = (): void => {};
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(abortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => {});
+  let finished = false;
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), aborted]);
+      if (next.done) {
+        finished = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    // Not awaited: a generator busy in a pending read would only answer once that read does.
+    if (!finished) Promise.resolve(iterator.return?.()).catch(() => {});
+  }
+}
+
+const GZIP_MAGIC_0 = 0x1f;
+const GZIP_MAGIC_1 = 0x8b;
+
+/** Recognises gzip by its magic bytes (never by the file name) and gunzips in the stream. */
+async function* gunzipIfCompressed(source: AsyncIterable<InputChunk>, label: string): AsyncGenerator<InputChunk> {
+  const iterator = source[Symbol.asyncIterator]();
+  const head: InputChunk[] = [];
+  let headBytes = 0;
+  let done = false;
+  try {
+    while (headBytes < 2) {
+      const next = await iterator.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      head.push(next.value);
+      if (typeof next.value === 'string') break; // text chunks are never compressed
+      headBytes += next.value.length;
+    }
+    const rest: AsyncIterable<InputChunk> = {
+      [Symbol.asyncIterator]: () => replay(head, done ? undefined : iterator),
+    };
+    if (!isGzip(head)) {
+      yield* rest;
+      return;
+    }
+    yield* gunzip(rest as AsyncIterable<Uint8Array>, label);
+  } finally {
+    if (!done) await iterator.return?.();
+  }
+}
+
+function isGzip(head: readonly InputChunk[]): boolean {
+  const bytes: number[] = [];
+  for (const chunk of head) {
+    if (typeof chunk === 'string') return false;
+    for (const byte of chunk) {
+      bytes.push(byte);
+      if (bytes.length === 2) return bytes[0] === GZIP_MAGIC_0 && bytes[1] === GZIP_MAGIC_1;
+    }
+  }
+  return false;
+}
+
+async function* replay<T>(head: readonly T[], tail: AsyncIterator<T> | undefined): AsyncGenerator<T> {
+  yield* head;
+  if (tail === undefined) return;
+  for (;;) {
+    const next = await tail.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+async function* gunzip(source: AsyncIterable<Uint8Array>, label: string): AsyncGenerator<Buffer> {
+  const gunzipper = createGunzip();
+  // pipeline() ends at gunzip's writable side; its readable side is consumed right here.
+  const feeding = pipeline(source, gunzipper).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  try {
+    for await (const chunk of gunzipper) yield chunk as Buffer;
+    const error = await feeding;
+    if (error !== undefined) throw error;
+  } catch (error) {
+    throw isZlibError(error)
+      ? new BulkpipeError(
+          ErrorCode.GZIP_CORRUPT,
+          `The gzip-compressed input ${label} is truncated or corrupt (${(error as Error).message}); re-copy or re-export it.`,
+          { source: label },
+          { cause: error },
+        )
+      : error;
+  } finally {
+    gunzipper.destroy();
+  }
+}
+
+function isZlibError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}

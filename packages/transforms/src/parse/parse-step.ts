@@ -1,0 +1,237 @@
+/**
+ * The parse stage's logic as a step: UTF-8 byte chunks (or already decoded strings) in, InputRecords out.
+ * Decoding, the header, delimiter sniffing, record building and row-level rejects live here; opening files,
+ * gunzipping and the stream plumbing live in `parse-input.ts`.
+ */
+import { BulkpipeError, ErrorCode } from '@bulkpipe/core';
+import type { InputRecord } from '@bulkpipe/core';
+import type { RunContext } from '../run-context.js';
+import type { Emit, Step } from '../step.js';
+import { CsvScanner } from './csv-scanner.js';
+import type { ScanFlaw } from './csv-scanner.js';
+import { checkHeader, describeDelimiter } from './header.js';
+import { resolveParseOptions } from './parse-options.js';
+import type { ParseOptions, ResolvedParseOptions } from './parse-options.js';
+import { firstLine, sniffDelimiter } from './sniff-delimiter.js';
+import { Utf8Decoder } from './utf8-decoder.js';
+import type { InvalidUtf8 } from './utf8-decoder.js';
+
+export interface ParseStepOptions extends ParseOptions {
+  /**
+   * Add the size of each byte chunk to `ctx.counters.bytesRead`. parseInput() turns this off and counts the
+   * raw (compressed) bytes itself. @default true
+   */
+  countBytes?: boolean;
+}
+
+/**
+ * A step from byte (or string) chunks of one CSV input to its records. Every record carries its source, the
+ * line it starts on, its fields keyed by header name, and the input's shared frozen `columns` array.
+ */
+export function createParseStep(options: ParseStepOptions, ctx: RunContext): Step<Uint8Array | string, InputRecord> {
+  return new ParseStep(resolveParseOptions(options), options.countBytes ?? true, ctx);
+}
+
+/** Bytes needed to recognise a UTF-16 byte order mark or gzip magic before decoding starts. */
+const HEAD_BYTES = 2;
+
+class ParseStep implements Step<Uint8Array | string, InputRecord> {
+  private readonly source: string;
+  private emitTo: Emit<InputRecord> = () => {};
+  private readonly decoder = new Utf8Decoder();
+  /** The first bytes, held until HEAD_BYTES arrived. */
+  private head: Uint8Array | undefined = new Uint8Array(0);
+  private textStarted = false;
+  /** Text held back until the header line is complete and the delimiter can be sniffed. */
+  private sniffParts: string[] = [];
+  private sniffChars = 0;
+  private scanner: CsvScanner | undefined;
+  private delimiter = ',';
+  private columns: readonly string[] | undefined;
+  /** Index of a `__proto__` column, which a plain assignment would not store as an own property. */
+  private protoIndex = -1;
+
+  constructor(
+    private readonly options: ResolvedParseOptions,
+    private readonly countBytes: boolean,
+    private readonly ctx: RunContext,
+  ) {
+    this.source = options.sourceLabel ?? 'stream';
+    if (options.delimiter !== undefined) this.startScanner(options.delimiter);
+  }
+
+  push(chunk: Uint8Array | string, emit: Emit<InputRecord>): void {
+    this.emitTo = emit;
+    if (typeof chunk === 'string') {
+      if (this.countBytes) this.ctx.counters.bytesRead += Buffer.byteLength(chunk);
+      this.text(chunk);
+      return;
+    }
+    if (this.countBytes) this.ctx.counters.bytesRead += chunk.length;
+    if (this.head !== undefined) {
+      const head = concat(this.head, chunk);
+      if (head.length < HEAD_BYTES) {
+        this.head = head;
+        return;
+      }
+      this.head = undefined;
+      this.checkHead(head);
+      chunk = head;
+    }
+    this.decoded(this.decoder.decode(chunk));
+  }
+
+  flush(emit: Emit<InputRecord>): void {
+    this.emitTo = emit;
+    if (this.head !== undefined && this.head.length > 0) this.decoded(this.decoder.decode(this.head));
+    this.head = undefined;
+    this.decoded(this.decoder.end());
+    const scanner = this.scanner ?? this.startScanner(undefined);
+    scanner.end();
+    if (this.columns === undefined) {
+      throw new BulkpipeError(ErrorCode.EMPTY_INPUT, 'The input is empty: it has no header row (and no records).', { source: this.source });
+    }
+  }
+
+  private checkHead(head: Uint8Array): void {
+    const [a, b] = head;
+    const utf16 = a === 0xff && b === 0xfe ? 'UTF-16 LE' : a === 0xfe && b === 0xff ? 'UTF-16 BE' : undefined;
+    if (utf16 !== undefined) {
+      throw new BulkpipeError(
+        ErrorCode.INVALID_UTF8,
+        `The input starts with a ${utf16} byte order mark: it is not UTF-8, the only encoding bulkpipe reads. ` +
+          'Convert it first, e.g. `iconv -f UTF-16 -t UTF-8 input.csv > input-utf8.csv`.',
+        { source: this.source, line: 1 },
+      );
+    }
+    if (a === 0x1f && b === 0x8b) {
+      throw new BulkpipeError(
+        ErrorCode.INVALID_UTF8,
+        'The input is gzip-compressed; parseInput() gunzips such inputs, the parse step alone expects decompressed bytes.',
+        { source: this.source, line: 1 },
+      );
+    }
+  }
+
+  private decoded(result: string | InvalidUtf8): void {
+    if (typeof result === 'string') {
+      this.text(result);
+      return;
+    }
+    // Feed the valid text first, so the scanner knows which line the bad byte is on.
+    this.text(result.validText);
+    const scanner = this.scanner ?? this.startScanner(undefined);
+    const line = scanner.currentLine();
+    throw new BulkpipeError(
+      ErrorCode.INVALID_UTF8,
+      `Invalid UTF-8 on line ${line} (byte offset ${result.byteOffset}). bulkpipe reads UTF-8 only and never replaces characters silently. ` +
+        'If the file comes from Excel or an older system it is probably Windows-1252/Latin-1: convert it, e.g. ' +
+        '`iconv -f WINDOWS-1252 -t UTF-8 input.csv > input-utf8.csv`.',
+      { source: this.source, line },
+    );
+  }
+
+  private text(text: string): void {
+    if (text.length === 0) return;
+    if (!this.textStarted) {
+      this.textStarted = true;
+      // Strings don't pass through the decoder, which strips the BOM from bytes; a doubled BOM goes too.
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    if (this.scanner !== undefined) {
+      this.scanner.push(text);
+      return;
+    }
+    this.sniffParts.push(text);
+    this.sniffChars += text.length;
+    // Sniff once the header line is complete; past maxRecordBytes the scanner reports the oversize header.
+    if (!/[\r\n]/.test(text) && this.sniffChars <= this.options.maxRecordBytes) return;
+    const buffered = this.sniffParts.join('');
+    const line = firstLine(buffered);
+    if (line === undefined && this.sniffChars <= this.options.maxRecordBytes) {
+      this.sniffParts = [buffered];
+      return;
+    }
+    this.startScanner(undefined);
+  }
+
+  /** Creates the scanner (sniffing the delimiter from the buffered text when none was given) and feeds it. */
+  private startScanner(delimiter: string | undefined): CsvScanner {
+    const buffered = this.sniffParts.join('');
+    this.sniffParts = [];
+    if (delimiter === undefined) {
+      const line = firstLine(buffered);
+      const trimmed = buffered.replace(/^[\r\n]+/, '');
+      delimiter = sniffDelimiter(line ? buffered.slice(line.start, line.end) : trimmed.slice(0, 64 * 1024));
+    }
+    const scanner = new CsvScanner({ delimiter, maxRecordBytes: this.options.maxRecordBytes, source: this.source }, this.onRecord);
+    this.scanner = scanner;
+    this.delimiter = delimiter;
+    if (buffered.length > 0) scanner.push(buffered);
+    return scanner;
+  }
+
+  private readonly onRecord = (cells: string[], line: number, flaw: ScanFlaw | undefined): void => {
+    const columns = this.columns;
+    if (columns === undefined) {
+      this.columns = checkHeader(cells, this.source, line, this.delimiter);
+      this.protoIndex = this.columns.indexOf('__proto__');
+      return;
+    }
+    this.ctx.counters.read++;
+    if (flaw !== undefined || cells.length > columns.length) {
+      this.reject(cells, line, flaw, columns);
+      return;
+    }
+    const fields: Record<string, string> = {};
+    if (this.protoIndex === -1) {
+      for (let i = 0; i < cells.length; i++) fields[columns[i] as string] = cells[i] as string;
+    } else {
+      for (let i = 0; i < cells.length; i++) defineField(fields, columns[i] as string, cells[i] as string);
+    }
+    this.emitTo({ source: this.source, line, fields, columns });
+  };
+
+  private reject(cells: readonly string[], line: number, flaw: ScanFlaw | undefined, columns: readonly string[]): void {
+    const fields: Record<string, string> = {};
+    cells.forEach((cell, index) => defineField(fields, index < columns.length ? (columns[index] as string) : extraCellName(index, columns), cell));
+    const columnName = (cell: number): string =>
+      cell < columns.length ? `column ${JSON.stringify(columns[cell])}` : `extra cell ${cell + 1}`;
+    let code: string;
+    let message: string;
+    if (flaw?.kind === 'nul') {
+      code = ErrorCode.ROW_NUL_BYTE;
+      message = `NUL character in ${columnName(flaw.cell)}: binary data, or a file in another encoding (UTF-16?).`;
+    } else if (flaw?.kind === 'text-after-quote') {
+      code = ErrorCode.ROW_MALFORMED;
+      message = `Text after the closing quote in ${columnName(flaw.cell)}: a quote inside a quoted field must be doubled ("").`;
+    } else {
+      code = ErrorCode.ROW_MALFORMED;
+      const extraEmpty = cells.slice(columns.length).every((cell) => cell === '');
+      message =
+        `The row has ${cells.length} cells but the header has ${columns.length} columns` +
+        (extraEmpty ? ` (the extra cells are empty: a trailing ${describeDelimiter(this.delimiter)}?)` : ` (an unquoted ${describeDelimiter(this.delimiter)} in a value?)`) +
+        '.';
+    }
+    this.ctx.reject({ source: this.source, line, code, message, fields });
+  }
+}
+
+/** Rejected rows keep cells beyond the header under `#<position>` (1-based), never clashing with a header name. */
+function extraCellName(index: number, columns: readonly string[]): string {
+  let name = `#${index + 1}`;
+  while (columns.includes(name)) name = `#${name}`;
+  return name;
+}
+
+function defineField(fields: Record<string, string>, name: string, value: string): void {
+  Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const joined = new Uint8Array(a.length + b.length);
+  joined.set(a, 0);
+  joined.set(b, a.length);
+  return joined;
+}
