@@ -1,1 +1,12 @@
-export {};
+export { startEmulator } from './start-emulator.js';
+export type { RunningEmulator } from './start-emulator.js';
+export { resolveEmulatorOptions } from './options.js';
+export type { EmulatorOptions, ResolvedEmulatorOptions } from './options.js';
+export { DEFAULT_CLIENT_SETTINGS, SETTING_NAMES, checkSettingsPatch } from './settings.js';
+export type { ClientSettings } from './settings.js';
+export { FAULT_ENDPOINTS, FAULT_KINDS, parseFaultSpec, resolveFaultRule } from './faults.js';
+export type { EndpointName, FaultEndpoint, FaultKind, FaultRule, FaultRuleInput, ResetPoint } from './faults.js';
+export type { BatchInfo, ProfileKey, RequestLogEntry } from './emulator-state.js';
+export type { MboxCallInput, MboxCallResult, ProfileDocument } from './profiles.js';
+export { EMULATOR_INVALID_OPTION, EmulatorOptionError } from './errors.js';
+export { ADMIN_PREFIX } from './admin-routes.js';

@@ -1,0 +1,219 @@
+import { hex128 } from './hash.js';
+import type { KeyType } from './batch-text.js';
+import type { ClientSettings } from './settings.js';
+import type { ProfileRecord, StoredAttribute, Store } from './store.js';
+
+/**
+ * Profile semantics shared by batch rows, single updates and simulated mbox calls (TARGET-API.md §2, §4):
+ * empty values never clear anything, v1 and single updates never create, v2 creates, the 64 KB external
+ * data cap fails the row, and consecutive v2 batches for a thirdPartyId override each other until an mbox call.
+ */
+
+export type RowOutcome = 'successful' | 'notFound' | 'failed';
+
+type AttributeMap = Map<string, StoredAttribute>;
+
+/** UTF-8 length without allocating; the 64 KB cap is counted over names and values. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i += 1;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+export function readAttributes(json: string): AttributeMap {
+  const map: AttributeMap = new Map();
+  for (const [name, value, modifiedAt, v2Batch] of JSON.parse(json) as Array<[string, string, number, string | null]>) {
+    map.set(name, [value, modifiedAt, v2Batch]);
+  }
+  return map;
+}
+
+function writeAttributes(map: AttributeMap): { json: string; bytes: number } {
+  const rows: Array<[string, string, number, string | null]> = [];
+  let bytes = 0;
+  for (const [name, [value, modifiedAt, v2Batch]] of map) {
+    rows.push([name, value, modifiedAt, v2Batch]);
+    bytes += utf8Length(name) + utf8Length(value);
+  }
+  return { json: JSON.stringify(rows), bytes };
+}
+
+export function isExpired(profile: ProfileRecord, now: number, settings: Readonly<ClientSettings>): boolean {
+  return now - profile.active_at >= settings.profileTtlMs;
+}
+
+/** The TNT id given to a profile a thirdPartyId created: 32 hex digits derived from client, id and seed, plus a cluster suffix. */
+export function derivedTntId(client: string, thirdPartyId: string, seed: number): string {
+  return `${hex128(`${client}\u0000${thirdPartyId}`, seed)}.28_0`;
+}
+
+/** Why an id cannot be a key, or undefined when it can (the emulator's own reading of the documented limits). */
+export function idProblem(keyType: KeyType, id: string, settings: Readonly<ClientSettings>): string | undefined {
+  if (id === '') return 'empty id';
+  if (keyType === 'thirdPartyId') {
+    if (id.length > settings.maxThirdPartyIdLength) return 'thirdPartyId too long';
+    if (id.includes('+') || id.includes('/')) return 'thirdPartyId contains + or /';
+  } else if (id.length > settings.maxPcIdLength) return 'pcId too long';
+  return undefined;
+}
+
+/** Finds a live profile; an expired one is deleted on the way (the TTL is honoured everywhere). */
+export function findLiveProfile(store: Store, client: string, keyType: KeyType, id: string, now: number, settings: Readonly<ClientSettings>): ProfileRecord | undefined {
+  const profile = keyType === 'thirdPartyId' ? store.profileByThirdParty(client, id) : store.profileByTnt(client, id);
+  if (profile === undefined) return undefined;
+  if (!isExpired(profile, now, settings)) return profile;
+  store.deleteProfile(client, profile.tnt_id);
+  return undefined;
+}
+
+export interface RowWrite {
+  readonly client: string;
+  readonly version: 1 | 2;
+  readonly keyType: KeyType;
+  /** The batch applying it (undefined for a single update). */
+  readonly batchId: string | undefined;
+  readonly now: number;
+  readonly settings: Readonly<ClientSettings>;
+  readonly seed: number;
+}
+
+/**
+ * Applies one row: `pairs` are (name, value) with empty values already left out. Writes nothing when the
+ * row fails. v1 (and single updates, passed as version 1) never create a profile.
+ */
+export function applyProfileRow(store: Store, write: RowWrite, id: string, pairs: ReadonlyArray<readonly [string, string]>): RowOutcome {
+  const { client, version, keyType, batchId, now, settings } = write;
+  if (idProblem(keyType, id, settings) !== undefined) return 'failed';
+  const existing = findLiveProfile(store, client, keyType, id, now, settings);
+  if (existing === undefined && version === 1) return 'notFound';
+  // an empty row changes nothing, creates nothing and does not count as activity
+  if (pairs.length === 0) return 'successful';
+
+  const attributes = existing === undefined ? new Map<string, StoredAttribute>() : readAttributes(existing.attrs);
+  const tracksOverride = version === 2 && keyType === 'thirdPartyId' && batchId !== undefined;
+  if (tracksOverride && settings.v2Override && existing?.v2_batch != null && existing.v2_batch !== batchId) {
+    // the documented override: what the earlier v2 batch set for this id is lost, not merged
+    const earlier = existing.v2_batch;
+    for (const [name, attribute] of attributes) if (attribute[2] === earlier) attributes.delete(name);
+  }
+  const setBy = tracksOverride ? batchId : null;
+  for (const [name, value] of pairs) attributes.set(name, [value, now, setBy]);
+  const { json, bytes } = writeAttributes(attributes);
+  if (bytes > settings.maxProfileBytes) return 'failed';
+
+  if (existing === undefined) {
+    store.insertProfile({
+      client,
+      tnt_id: keyType === 'pcId' ? id : derivedTntId(client, id, write.seed),
+      third_party_id: keyType === 'thirdPartyId' ? id : null,
+      ecid: null,
+      attrs: json,
+      data_bytes: bytes,
+      created_at: now,
+      modified_at: now,
+      active_at: now,
+      v2_batch: setBy,
+    });
+  } else {
+    existing.attrs = json;
+    existing.data_bytes = bytes;
+    existing.modified_at = now;
+    existing.active_at = now;
+    if (tracksOverride) existing.v2_batch = setBy;
+    store.updateProfile(existing);
+  }
+  return 'successful';
+}
+
+/** The documented fetch answer (TARGET-API.md §4): values are strings, names without `profile.`. */
+export interface ProfileDocument {
+  client: string;
+  visitorId: string;
+  modifiedAt: string;
+  profileAttributes: Record<string, { value: string; modifiedAt: string }>;
+}
+
+export function profileDocument(profile: ProfileRecord, visitorId: string): ProfileDocument {
+  const profileAttributes: Record<string, { value: string; modifiedAt: string }> = {};
+  for (const [name, [value, modifiedAt]] of readAttributes(profile.attrs)) {
+    // defineProperty, so an attribute called __proto__ is data, not a prototype change
+    Object.defineProperty(profileAttributes, name, { value: { value, modifiedAt: new Date(modifiedAt).toISOString() }, enumerable: true, writable: true, configurable: true });
+  }
+  return { client: profile.client, visitorId, modifiedAt: new Date(profile.modified_at).toISOString(), profileAttributes };
+}
+
+/** Distinguishes visitors an mbox call creates from an ECID alone. */
+let anonymousVisitors = 0;
+
+/** An mbox call seen by Target for a visitor: the input of the emulator's simulation endpoint. */
+export interface MboxCallInput {
+  thirdPartyId?: string;
+  tntId?: string;
+  ecid?: string;
+  /** In-mbox profile parameters, without the `profile.` prefix. */
+  profile?: Record<string, string>;
+}
+
+export interface MboxCallResult {
+  tntId: string;
+  thirdPartyId: string | null;
+  ecid: string | null;
+  created: boolean;
+}
+
+/**
+ * Simulates an mbox call: finds (or, like a page view, creates) the visitor's profile, links the ids given,
+ * refreshes its activity, applies in-mbox parameters, and ends the v2 override window for its thirdPartyId.
+ */
+export function simulateMboxCall(store: Store, client: string, input: MboxCallInput, now: number, settings: Readonly<ClientSettings>, seed: number): MboxCallResult {
+  const live = (profile: ProfileRecord | undefined): ProfileRecord | undefined => (profile !== undefined && !isExpired(profile, now, settings) ? profile : undefined);
+  let profile =
+    (input.tntId !== undefined ? live(store.profileByTnt(client, input.tntId)) : undefined) ??
+    (input.thirdPartyId !== undefined ? live(store.profileByThirdParty(client, input.thirdPartyId)) : undefined) ??
+    (input.ecid !== undefined ? live(store.profileByEcid(client, input.ecid)) : undefined);
+  const created = profile === undefined;
+  if (profile === undefined) {
+    const tntId = input.tntId ?? (input.thirdPartyId !== undefined ? derivedTntId(client, input.thirdPartyId, seed) : derivedTntId(client, `mbox:${input.ecid ?? ''}:${now}:${(anonymousVisitors += 1)}`, seed));
+    // an expired profile under the same ids is replaced
+    const stale = store.profileByTnt(client, tntId);
+    if (stale !== undefined) store.deleteProfile(client, stale.tnt_id);
+    const staleThirdParty = input.thirdPartyId !== undefined ? store.profileByThirdParty(client, input.thirdPartyId) : undefined;
+    if (staleThirdParty !== undefined) store.deleteProfile(client, staleThirdParty.tnt_id);
+    profile = { client, tnt_id: tntId, third_party_id: null, ecid: null, attrs: '[]', data_bytes: 0, created_at: now, modified_at: now, active_at: now, v2_batch: null };
+    store.insertProfile(profile);
+  }
+  if (input.thirdPartyId !== undefined && profile.third_party_id !== input.thirdPartyId) {
+    const other = store.profileByThirdParty(client, input.thirdPartyId);
+    if (other !== undefined && other.tnt_id !== profile.tnt_id) store.deleteProfile(client, other.tnt_id);
+    profile.third_party_id = input.thirdPartyId;
+  }
+  if (input.ecid !== undefined) profile.ecid = input.ecid;
+  const attributes = readAttributes(profile.attrs);
+  const values = Object.entries(input.profile ?? {}).filter(([, value]) => value !== '');
+  if (values.length > 0) {
+    const next = new Map(attributes);
+    for (const [name, value] of values) next.set(name, [value, now, null]);
+    const written = writeAttributes(next);
+    // like a batch row, parameters that would pass the external-data cap are not stored
+    if (written.bytes <= settings.maxProfileBytes) {
+      profile.attrs = written.json;
+      profile.data_bytes = written.bytes;
+      profile.modified_at = now;
+    }
+  }
+  profile.active_at = now;
+  profile.v2_batch = null;
+  store.updateProfile(profile);
+  return { tntId: profile.tnt_id, thirdPartyId: profile.third_party_id, ecid: profile.ecid, created };
+}
