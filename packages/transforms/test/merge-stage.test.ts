@@ -68,3 +68,21 @@ test('a single-row id comes out with its values, names in order and its one orig
   const [out] = runStep(createMergeStep({}, new RunContext()), [input, { ...input, id: 'c-2', attributes: { b: '2', a: '1' } }]);
   t.deepEqual(plain([out!]), plain([input]));
 });
+
+test('at the end of input the held rows leave in chunks as downstream pulls them, not all at once', async (t) => {
+  const rows = Array.from({ length: 10_000 }, (_, i): ProfileRow => ({ id: `c-${i % 7_000}`, attributes: { n: String(i) }, origins: [{ source: 'in.csv', line: i + 2 }] }));
+  const chunkSizes: number[] = [];
+  await pipeline(
+    Readable.from(chunk(rows, [500])),
+    mergeStage({}, new RunContext(), { chunkRows: 1_000 }),
+    new Writable({
+      objectMode: true,
+      highWaterMark: 1,
+      write(rowsChunk: ProfileRow[], _encoding, callback) {
+        chunkSizes.push(rowsChunk.length);
+        setImmediate(callback);
+      },
+    }),
+  );
+  t.deepEqual(chunkSizes, [1_000, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000]);
+});

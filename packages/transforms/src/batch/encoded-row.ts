@@ -22,9 +22,20 @@ export interface EncodedRow {
 }
 
 export interface EncodeRefusal {
-  readonly code: typeof ErrorCode.PROFILE_TOO_LARGE | typeof ErrorCode.VALUE_UNENCODABLE;
+  readonly code:
+    | typeof ErrorCode.PROFILE_TOO_LARGE
+    | typeof ErrorCode.VALUE_UNENCODABLE
+    | typeof ErrorCode.VALUE_FORBIDDEN_CHAR
+    | typeof ErrorCode.ID_FORBIDDEN_CHAR;
   readonly message: string;
 }
+
+/**
+ * Target form-decodes the whole body before splitting on LF and `,` (TARGET-API.md §2), so an encoded comma or
+ * line break would still split a value. Validate applies the user's policy for these; the batcher is the last
+ * line of defence for rows that did not come through it.
+ */
+const ENCODED_DELIMITER = /%2C|%0A|%0D/;
 
 /**
  * Names repeat on every row: their encodings are cached for the run (bounded by the distinct names, which the
@@ -49,6 +60,7 @@ export class RowEncoder {
     let encodedId: string;
     try {
       encodedId = percentEncode(row.id);
+      if (holdsDelimiter(row.id, encodedId)) return forbidden(row.id, undefined);
       for (const name of Object.keys(attributes)) {
         const value = attributes[name]!;
         if (value === '') continue; // no value: Target ignores empty cells, so they take no column
@@ -58,6 +70,7 @@ export class RowEncoder {
           this.nameCache.set(name, encodedName);
         }
         const encodedValue = percentEncode(value);
+        if (holdsDelimiter(value, encodedValue) || holdsDelimiter(name, encodedName)) return forbidden(row.id, name);
         names.push(name);
         encodedNames.push(encodedName);
         encodedValues.push(encodedValue);
@@ -85,6 +98,20 @@ export class RowEncoder {
     const soloBytes = this.baseBytes + n + nameBytes + encodedId.length + n + valueBytes + 1;
     return { id: row.id, origins: row.origins, encodedId, names, encodedNames, encodedValues, valueBytes, soloBytes };
   }
+}
+
+/** Encoding only lengthens text that holds reserved characters: plain text skips the scan. */
+function holdsDelimiter(raw: string, encoded: string): boolean {
+  return encoded.length !== raw.length && ENCODED_DELIMITER.test(encoded);
+}
+
+function forbidden(id: string, name: string | undefined): EncodeRefusal {
+  return {
+    code: name === undefined ? ErrorCode.ID_FORBIDDEN_CHAR : ErrorCode.VALUE_FORBIDDEN_CHAR,
+    message:
+      `id ${JSON.stringify(id)}: ${name === undefined ? 'the id' : `attribute ${JSON.stringify(name)}`} holds a comma, CR or LF, ` +
+      `which Target would read as a cell or row boundary even when encoded; choose a policy for them in validate`,
+  };
 }
 
 export function isRefusal(result: EncodedRow | EncodeRefusal): result is EncodeRefusal {

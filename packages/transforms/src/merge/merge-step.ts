@@ -3,23 +3,36 @@
  * the same id, TARGET-API.md §2), folded by policy, with every input line it came from, in first-seen id order.
  * In memory in this version, with an estimated-memory budget that stops the run clearly.
  */
-import type { Transform } from 'node:stream';
-import { BulkpipeError, ErrorCode } from '@bulkpipe/core';
+import { Duplex } from 'node:stream';
+import { BulkpipeError, ErrorCode, invalidOption } from '@bulkpipe/core';
 import type { ProfileRow, RowOrigin } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
 import type { Step } from '../step.js';
-import { stepToStream } from '../step-stream.js';
-import type { StepStreamOptions } from '../step-stream.js';
 import { resolveMergeOptions } from './merge-options.js';
 import type { MergeOptions, ResolvedMergeOptions } from './merge-options.js';
 import { MergedRow } from './merged-row.js';
 import type { MergeConflict } from './merged-row.js';
 import { RowStore } from './row-store.js';
 
-export function createMergeStep(options: MergeOptions, ctx: RunContext): Step<ProfileRow, ProfileRow> {
+/** The merge step, plus an incremental end of input for stream adapters. */
+export interface MergeStep extends Step<ProfileRow, ProfileRow> {
+  /**
+   * End of input, one row at a time: the held rows are handed on as the consumer pulls them, so a stream can
+   * respect backpressure (`flush(emit)` emits every held row at once).
+   */
+  drain(): Generator<ProfileRow>;
+}
+
+export function createMergeStep(options: MergeOptions, ctx: RunContext): MergeStep {
   const resolved = resolveMergeOptions(options);
   const { policy } = resolved;
   const store = new RowStore(policy === 'reject');
+  function* drain(): Generator<ProfileRow> {
+    for (const row of store.drain()) {
+      if (row instanceof MergedRow && row.conflict !== undefined) rejectConflicting(row, row.conflict, ctx);
+      else yield row;
+    }
+  }
   return {
     push(row) {
       if (!store.has(row.id)) {
@@ -33,17 +46,44 @@ export function createMergeStep(options: MergeOptions, ctx: RunContext): Step<Pr
       if (store.estimatedBytes > resolved.maxMemoryBytes) throw budgetExceeded(resolved, store);
     },
     flush(emit) {
-      for (const row of store.drain()) {
-        if (row instanceof MergedRow && row.conflict !== undefined) rejectConflicting(row, row.conflict, ctx);
-        else emit(row);
-      }
+      for (const row of drain()) emit(row);
     },
+    drain,
   };
 }
 
-/** The merge step as an object-mode stream of ProfileRow chunks (arrays) in and out. */
-export function mergeStage(options: MergeOptions, ctx: RunContext, streamOptions?: StepStreamOptions): Transform {
-  return stepToStream(createMergeStep(options, ctx), streamOptions);
+export interface MergeStageOptions {
+  /** Rows per output chunk when the held rows are handed on at the end of input. @default 1024 */
+  chunkRows?: number;
+}
+
+/**
+ * The merge step as an object-mode stream: ProfileRow chunks (arrays) in and out.
+ *
+ * Not `stepToStream`: that adapter collects a flush's outputs into one array, and merge's flush is the whole
+ * run — every row at once, and every batch at once in the batcher behind it. Here the held rows leave in
+ * chunks as downstream pulls them.
+ */
+export function mergeStage(options: MergeOptions, ctx: RunContext, stageOptions: MergeStageOptions = {}): Duplex {
+  const step = createMergeStep(options, ctx);
+  const chunkRows = stageOptions.chunkRows ?? 1024;
+  if (!Number.isSafeInteger(chunkRows) || chunkRows < 1) throw invalidOption('chunkRows', 'a positive integer', chunkRows);
+  const ignore = (): void => undefined; // push never emits: merge holds every row until the end of input
+  return Duplex.from(async function* (source: AsyncIterable<ProfileRow | ProfileRow[]>) {
+    for await (const chunk of source) {
+      if (Array.isArray(chunk)) for (const row of chunk) step.push(row, ignore);
+      else step.push(chunk, ignore);
+    }
+    let out: ProfileRow[] = [];
+    for (const row of step.drain()) {
+      out.push(row);
+      if (out.length >= chunkRows) {
+        yield out;
+        out = [];
+      }
+    }
+    if (out.length > 0) yield out;
+  });
 }
 
 /**
