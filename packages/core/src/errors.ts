@@ -7,6 +7,8 @@ export const ErrorCode = {
   INVALID_OPTION: 'BULKPIPE_INVALID_OPTION',
   INVALID_MAPPING: 'BULKPIPE_INVALID_MAPPING',
   INPUT_UNREADABLE: 'BULKPIPE_INPUT_UNREADABLE',
+  /** An output (batch files, manifest, rejects.csv) cannot be created or written. */
+  OUTPUT_UNWRITABLE: 'BULKPIPE_OUTPUT_UNWRITABLE',
 
   // whole-input problems: fatal for the input
   INVALID_UTF8: 'BULKPIPE_INVALID_UTF8',
