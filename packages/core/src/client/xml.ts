@@ -155,14 +155,16 @@ class Reader {
     return decoded;
   }
 
+  /**
+   * Decodes entity references. A `&` that does not start one is kept as a literal `&`: Target's own
+   * batchStatus URLs have carried an unescaped `&m2Node=00`, and refusing them would refuse real successes.
+   */
   private decode(raw: string, offset: number): string {
     if (raw.includes('<')) throw new XmlSyntaxError('a raw < in text', offset);
-    return raw.replace(/&([^;\s&<]*);?/g, (match, entity: string, at: number) => {
-      if (!match.endsWith(';')) throw new XmlSyntaxError('a raw & (unterminated entity)', offset + at);
+    return raw.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|[A-Za-z][A-Za-z0-9]*);/g, (_match, entity: string, at: number) => {
       const named = ENTITIES[entity];
       if (named !== undefined) return named;
-      const numeric = /^#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}))$/.exec(entity);
-      const codePoint = numeric ? parseInt(numeric[1] ?? numeric[2] ?? '', numeric[1] !== undefined ? 16 : 10) : NaN;
+      const codePoint = entity.startsWith('#x') ? parseInt(entity.slice(2), 16) : entity.startsWith('#') ? parseInt(entity.slice(1), 10) : NaN;
       if (!(codePoint >= 1 && codePoint <= 0x10ffff) || (codePoint >= 0xd800 && codePoint <= 0xdfff)) {
         throw new XmlSyntaxError(`an unknown entity &${entity};`, offset + at);
       }
