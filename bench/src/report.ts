@@ -5,8 +5,9 @@ import type { ReferenceExport } from './reference-export.js';
 import type { Summary } from './summarize.js';
 import { TARGETS } from './targets.js';
 
-const START = '<!-- bench:results:start (written by `pnpm bench`; edit outside these markers) -->';
-const END = '<!-- bench:results:end -->';
+/** One generated section per input size, so a 10M-row run does not replace the 1M-row results. */
+const startMarker = (rows: number): string => `<!-- bench:results:${rows}:start (written by \`pnpm bench\`; edit outside these markers) -->`;
+const endMarker = (rows: number): string => `<!-- bench:results:${rows}:end -->`;
 
 export interface ReportInput {
   readonly machine: MachineInfo;
@@ -75,8 +76,10 @@ export function renderReport({ machine, reference, repeat, summaries }: ReportIn
   ].join('\n');
 }
 
-/** Replaces the generated section of RESULTS.md, keeping whatever people wrote around it. */
-export async function updateResultsFile(path: string, section: string): Promise<void> {
+/** Replaces the generated section for `rows` in RESULTS.md (or appends one), keeping whatever people wrote around it. */
+export async function updateResultsFile(path: string, rows: number, section: string): Promise<void> {
+  const START = startMarker(rows);
+  const END = endMarker(rows);
   let text: string;
   try {
     text = await readFile(path, 'utf8');

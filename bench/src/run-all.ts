@@ -6,7 +6,7 @@
  *   BENCH_ROWS    rows of the reference export; 100000 for a quick smoke run. @default 1000000
  *   BENCH_REPEAT  runs per benchmark (the median is reported). @default 3
  *   BENCH_ONLY    comma-separated benchmark names to run (the baseline always runs).
- *   BENCH_WRITE_RESULTS=1  update RESULTS.md from a run of another size than the reference.
+ *   BENCH_WRITE_RESULTS=1  update RESULTS.md from a run smaller than the reference (quick runs leave it alone).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -58,8 +58,8 @@ process.stdout.write(`\n${renderTable(summaries)}\n\n${renderVerdict(summaries, 
 for (const summary of summaries) for (const note of summary.notes) process.stdout.write(`- ${summary.name}: ${note}\n`);
 
 await writeFile(join(workDir, `RESULTS-${rows}.md`), report + '\n');
-if (rows === REFERENCE_ROWS || process.env.BENCH_WRITE_RESULTS === '1') {
-  await updateResultsFile(join(benchDir, 'RESULTS.md'), report);
+if (rows >= REFERENCE_ROWS || process.env.BENCH_WRITE_RESULTS === '1') {
+  await updateResultsFile(join(benchDir, 'RESULTS.md'), rows, report);
   log('updated bench/RESULTS.md');
 } else {
   log(`quick run: report in bench/out/RESULTS-${rows}.md, bench/RESULTS.md left as it is`);
