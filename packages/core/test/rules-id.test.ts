@@ -2,7 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { ErrorCode } from '../src/errors.js';
 import { WarningCode } from '../src/rows.js';
-import { PASS, checkId, checkPcId, checkThirdPartyId } from '../src/rules/index.js';
+import { RULE_PASS, checkId, checkPcId, checkThirdPartyId } from '../src/rules/index.js';
 
 const ecid = '08327492374629384756102938475610293847';
 
@@ -51,13 +51,13 @@ const passes: Array<[string, string, 'thirdPartyId' | 'pcId']> = [
 
 for (const [title, id, idType] of passes) {
   test(`accepts ${title} without warnings`, (t) => {
-    t.is(checkId(id, idType), PASS);
+    t.is(checkId(id, idType), RULE_PASS);
   });
 }
 
-test('the common case allocates nothing: it returns the shared PASS', (t) => {
-  t.is(checkThirdPartyId('c-000017'), PASS);
-  t.is(checkPcId('84e8d0e211054f18af365d65f45e902b'), PASS);
+test('the common case allocates nothing: it returns the shared RULE_PASS', (t) => {
+  t.is(checkThirdPartyId('c-000017'), RULE_PASS);
+  t.is(checkPcId('84e8d0e211054f18af365d65f45e902b'), RULE_PASS);
 });
 
 test('surrounding whitespace warns and is not trimmed', (t) => {

@@ -2,7 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { ErrorCode, isBulkpipeError } from '../src/errors.js';
 import { WarningCode } from '../src/rows.js';
-import { PASS, checkValue, resolveValuePolicy } from '../src/rules/index.js';
+import { RULE_PASS, checkValue, resolveValuePolicy } from '../src/rules/index.js';
 
 const reject = resolveValuePolicy();
 const replace = resolveValuePolicy({ onForbiddenChars: 'replace' });
@@ -16,7 +16,7 @@ test('the default policy rejects and replaces with a space', (t) => {
 
 test('values with reserved form characters pass untouched (percent-encoding handles them)', (t) => {
   for (const value of ['50%', 'a&b', 'a+b', 'a=b', 'M%C3%BCnchen', 'München', '😀', '', ' x ', '"quoted"', 'tab\there']) {
-    t.is(checkValue(value, 'city', reject), PASS, JSON.stringify(value));
+    t.is(checkValue(value, 'city', reject), RULE_PASS, JSON.stringify(value));
   }
 });
 
@@ -60,7 +60,7 @@ test('drop policy: the value becomes empty, with a warning', (t) => {
 });
 
 test('values longer than 256 characters warn VALUE_LONG and are kept', (t) => {
-  t.is(checkValue('v'.repeat(256), 'bio', reject), PASS);
+  t.is(checkValue('v'.repeat(256), 'bio', reject), RULE_PASS);
   const result = checkValue('v'.repeat(257), 'bio', reject);
   if (!result.ok) return t.fail(result.message);
   t.is(result.value, undefined);
@@ -88,7 +88,7 @@ test('a lone surrogate is unencodable under every policy; a valid pair passes', 
       if (!result.ok) t.is(result.code, ErrorCode.VALUE_UNENCODABLE);
     }
   }
-  t.is(checkValue('smile \uD83D\uDE00', 'c', reject), PASS);
+  t.is(checkValue('smile \uD83D\uDE00', 'c', reject), RULE_PASS);
 });
 
 test('invalid policies are refused up front with INVALID_OPTION naming the option and value', (t) => {

@@ -5,7 +5,7 @@
 import { ErrorCode } from '../errors.js';
 import { MAX_ATTRIBUTE_NAME_LENGTH } from '../limits.js';
 import { WarningCode } from '../rows.js';
-import { PASS, describeChar, loneSurrogateIndex, problem } from './rule-result.js';
+import { RULE_PASS, describeChar, loneSurrogateIndex, problem } from './rule-result.js';
 import type { RulePass, RuleProblem } from './rule-result.js';
 
 /** Pages address profile attributes as `profile.<name>`; batch files must use the bare name. */
@@ -37,7 +37,7 @@ export function normalizeAttributeName(header: string): AttributeNameResult {
   }
   const lone = loneSurrogateIndex(name);
   if (lone >= 0) return problem(ErrorCode.ATTRIBUTE_NAME_INVALID, `attribute name ${shown} contains a lone UTF-16 surrogate at position ${lone + 1}, which cannot be encoded as UTF-8`);
-  if (!prefixed) return { ok: true, name, warnings: PASS.warnings };
+  if (!prefixed) return { ok: true, name, warnings: RULE_PASS.warnings };
   return {
     ok: true,
     name,

@@ -7,7 +7,7 @@ import { ErrorCode } from '../errors.js';
 import { MAX_PC_ID_LENGTH, MAX_THIRD_PARTY_ID_LENGTH } from '../limits.js';
 import type { IdType } from '../limits.js';
 import { WarningCode } from '../rows.js';
-import { PASS, describeChar, isTrimmedWhitespace, passWith, problem } from './rule-result.js';
+import { RULE_PASS, describeChar, isTrimmedWhitespace, passWith, problem } from './rule-result.js';
 import type { RuleResult, RuleWarning } from './rule-result.js';
 
 /** An ECID (Experience Cloud ID, marketingCloudVisitorId) is a 38-digit decimal string. */
@@ -72,7 +72,7 @@ export function checkId(id: string, idType: IdType): RuleResult {
   const padded = isTrimmedWhitespace(id.charCodeAt(0)) || isTrimmedWhitespace(id.charCodeAt(length - 1));
   if (!padded) {
     if (digits === ECID_DIGITS && length === ECID_DIGITS) return ecid(idType);
-    if (thirdParty || PC_ID_SHAPE.test(id)) return PASS;
+    if (thirdParty || PC_ID_SHAPE.test(id)) return RULE_PASS;
     return passWith([pcIdShapeWarning(id)]);
   }
   return checkPaddedId(id, idType, digits);

@@ -28,14 +28,14 @@ export type RuleResult = RulePass | RuleProblem;
 const NO_WARNINGS: readonly RuleWarning[] = Object.freeze([]);
 
 /** The shared "nothing to say" answer. */
-export const PASS: RulePass = Object.freeze({ ok: true, warnings: NO_WARNINGS });
+export const RULE_PASS: RulePass = Object.freeze({ ok: true, warnings: NO_WARNINGS });
 
 export function problem(code: ErrorCode, message: string): RuleProblem {
   return { ok: false, code, message };
 }
 
 export function passWith(warnings: readonly RuleWarning[]): RulePass {
-  return warnings.length === 0 ? PASS : { ok: true, warnings };
+  return warnings.length === 0 ? RULE_PASS : { ok: true, warnings };
 }
 
 /** Shows a character in a message: CR, LF and other invisibles by name, the rest quoted. */

@@ -6,7 +6,7 @@
 import { ErrorCode, invalidOption } from '../errors.js';
 import { ATTRIBUTE_VALUE_WARN_LENGTH } from '../limits.js';
 import { WarningCode } from '../rows.js';
-import { PASS, describeChar, loneSurrogateIndex, problem } from './rule-result.js';
+import { RULE_PASS, describeChar, loneSurrogateIndex, problem } from './rule-result.js';
 import type { RulePass, RuleProblem, RuleWarning } from './rule-result.js';
 
 export const FORBIDDEN_CHARS_ACTIONS = ['reject', 'replace', 'drop'] as const;
@@ -54,10 +54,10 @@ const NEEDS_A_LOOK = /[,\r\n\uD800-\uDFFF]/;
 
 /**
  * Checks one value of `column` under a resolved policy. Fast path: one regex test and a length compare, no
- * allocation, returns the shared PASS. Empty values pass (Target ignores them; the stage drops them).
+ * allocation, returns the shared RULE_PASS. Empty values pass (Target ignores them; the stage drops them).
  */
 export function checkValue(value: string, column: string, policy: ResolvedValuePolicy): ValueResult {
-  if (value.length <= ATTRIBUTE_VALUE_WARN_LENGTH && !NEEDS_A_LOOK.test(value)) return PASS;
+  if (value.length <= ATTRIBUTE_VALUE_WARN_LENGTH && !NEEDS_A_LOOK.test(value)) return RULE_PASS;
   return checkValueSlowly(value, column, policy);
 }
 
@@ -102,6 +102,6 @@ function checkValueSlowly(value: string, column: string, policy: ResolvedValuePo
       message: `value of column ${JSON.stringify(column)} has ${sent.length} characters; Target keeps at most ${ATTRIBUTE_VALUE_WARN_LENGTH} when the same attribute comes from a page`,
     });
   }
-  if (sent === value) return warnings.length === 0 ? PASS : { ok: true, warnings };
+  if (sent === value) return warnings.length === 0 ? RULE_PASS : { ok: true, warnings };
   return { ok: true, value: sent, warnings };
 }

@@ -1,5 +1,5 @@
-export * from './value-transforms.js';
-export * from './mapping.js';
-export * from './parse-mapping.js';
-export * from './map-plan.js';
-export * from './map-step.js';
+export { VALUE_TRANSFORMS, sha256Hex } from './value-transforms.js';
+export type { ValueTransform } from './value-transforms.js';
+export type { ColumnRule, ConstantColumn, DerivedColumn, Mapping, OtherColumns } from './mapping.js';
+export { loadMapping, parseMapping } from './parse-mapping.js';
+export { createMapStep, mapStage } from './map-step.js';

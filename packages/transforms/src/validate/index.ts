@@ -1,3 +1,3 @@
-export * from './validate-options.js';
-export * from './header-plan.js';
-export * from './validate-step.js';
+export { resolveValidateOptions } from './validate-options.js';
+export type { ResolvedValidateOptions, ValidateOptions } from './validate-options.js';
+export { createValidateStep, validateStage } from './validate-step.js';
