@@ -212,7 +212,10 @@ export class TargetClient {
         ...(spec.body === undefined ? {} : { body: spec.body }),
         ...(signal === undefined ? {} : { signal }),
       });
-      answer = { statusCode: response.statusCode, headers: response.headers, text: await this.readBody(response.body, spec) };
+      // Redacted on arrival: a server or proxy that echoes request headers must not carry the token into
+      // a message, an error, a journal record or a report downstream.
+      const text = redact(await this.readBody(response.body, spec), this.secrets());
+      answer = { statusCode: response.statusCode, headers: response.headers, text };
     } catch (error) {
       // An abort is the caller's stop, whatever undici made of it.
       if (signal?.aborted) throw signal.reason;
