@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ErrorCode, isBulkpipeError } from '../src/errors.js';
 import { TargetClient } from '../src/client/target-client.js';
-import { TargetError } from '../src/client/target-error.js';
+import type { TargetError } from '../src/client/target-error.js';
 import { classify } from '../src/retry/classify.js';
 import { withRetry } from '../src/retry/with-retry.js';
 import type { CallBudget } from '../src/rate-limit/call-budget.js';

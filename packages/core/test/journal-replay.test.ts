@@ -67,7 +67,8 @@ test('replay puts every batch in its phase: done, accepted, in doubt, failed, bu
 });
 
 test('a run-end after every batch is done or accepted marks the journal finished; a resume reopens it', (t) => {
-  const lines = (entries: object[]): string => entries.map((e) => JSON.stringify({ at: 'x', ...e, ...(('type' in e && e.type === 'run-start') ? { journalVersion: 1 } : {}) })).join('\n') + '\n';
+  const lines = (entries: object[]): string =>
+    entries.map((e) => JSON.stringify({ at: 'x', journalVersion: 1, ...e })).join('\n') + '\n';
   const base = [start, built(1), { type: 'submitted', seq: 1, statusUrl: 'http://e/s' }];
   t.true(replayJournal(lines([...base, { type: 'run-end', outcome: 'submitted' }])).finished);
   t.false(replayJournal(lines([...base, { type: 'run-end', outcome: 'aborted' }])).finished);
@@ -136,7 +137,7 @@ test('records are stamped by the injected clock, one JSON object per line, type 
   t.is(lines.length, 3);
   t.is(lines[2], '');
   t.true(lines[0]?.startsWith('{"type":"run-start","at":"2026-11-28T18:00:00.000Z","journalVersion":1,'));
-  t.deepEqual(JSON.parse(lines[1] as string), { type: 'batch-built', at: '2026-11-28T18:00:00.000Z', ...built(1) });
+  t.deepEqual(JSON.parse(lines[1] as string), { ...built(1), at: '2026-11-28T18:00:00.000Z' });
 });
 
 test('appends keep call order even when callers do not await each other', async (t) => {

@@ -127,6 +127,6 @@ test('invalid options are coded errors naming the option', (t) => {
   for (const options of [{ callsPerWindow: 0 }, { callsPerWindow: 2.5 }, { windowMs: 0 }, { penaltyJitterMs: -1 }]) {
     const error = t.throws(() => new RateLimiter(options));
     t.true(isBulkpipeError(error, ErrorCode.INVALID_OPTION));
-    t.is((error as { context: { option: string } }).context.option, Object.keys(options)[0]);
+    t.is((error as unknown as { context: { option: string } }).context.option, Object.keys(options)[0] as string);
   }
 });

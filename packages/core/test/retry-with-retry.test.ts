@@ -191,7 +191,7 @@ test('policy defaults live in one block and invalid values are coded errors nami
   for (const [option, value] of [['maxAttempts', 0], ['maxAttempts', 1.5], ['factor', 0.5], ['minDelayMs', -1], ['maxDelayMs', Number.NaN], ['jitter', 'some']] as const) {
     const error = t.throws(() => resolveRetryPolicy({ [option]: value }));
     t.true(isBulkpipeError(error, ErrorCode.INVALID_OPTION), option);
-    t.is((error as { context: { option: string } }).context.option, option);
+    t.is((error as unknown as { context: { option: string } }).context.option, option);
   }
   t.throws(() => resolveRetryPolicy({ minDelayMs: 5_000, maxDelayMs: 1_000 }), { message: /maxDelayMs/ });
 });
