@@ -27,7 +27,8 @@ export function createValidateStep(options: ValidateOptions, ctx: RunContext): S
     if (plan === undefined) {
       plan = compileHeader(record.columns, idColumn, idType, record.source);
       plans.set(record.columns, plan);
-      for (const { code, message, column } of plan.warnings) ctx.warn({ source: record.source, line: record.line, code, message: `header column ${JSON.stringify(column)}: ${message}` });
+      // Said once per header; `line` is that of the first row read with it.
+      for (const { code, message } of plan.warnings) ctx.warn({ source: record.source, line: record.line, code, message: `header: ${message}` });
     }
     lastColumns = record.columns;
     lastPlan = plan;
