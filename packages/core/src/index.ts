@@ -2,3 +2,8 @@ export * from './errors.js';
 export * from './limits.js';
 export * from './rows.js';
 export * from './encoding.js';
+export * from './rules/index.js';
+export * from './client/index.js';
+export * from './rate-limit/index.js';
+export * from './retry/index.js';
+export * from './journal/index.js';

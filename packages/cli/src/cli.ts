@@ -1,0 +1,43 @@
+/** The `bulkpipe` command line, built without side effects so tests can run it in-process. */
+import yargs from 'yargs';
+import type { Argv } from 'yargs';
+import { splitCommand } from './commands/split.js';
+import { validateCommand } from './commands/validate.js';
+import { sampleCommand } from './commands/sample.js';
+import { loadConfigFile } from './options/config-file.js';
+import { ExitCode } from './exit-codes.js';
+
+/** `--config FILE` or `--config=FILE`, read before yargs so the file's values become defaults that flags override. */
+function findConfigFlag(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--config') return argv[i + 1];
+    if (arg?.startsWith('--config=')) return arg.slice('--config='.length);
+  }
+  return undefined;
+}
+
+export function buildCli(argv: readonly string[], cwd = process.cwd()): Argv {
+  const wantsHelp = argv.includes('--help') || argv.includes('-h') || argv.length === 0;
+  const config = wantsHelp ? {} : loadConfigFile(findConfigFlag(argv), cwd);
+  return yargs([...argv])
+    .scriptName('bulkpipe')
+    .usage('$0 <command> [options]\n\nStream CRM and warehouse exports into Adobe Target profiles (Bulk Profile Update API).')
+    .config(config)
+    .command(splitCommand)
+    .command(validateCommand)
+    .command(sampleCommand)
+    .demandCommand(1, 'Name a command: bulkpipe <command> --help shows its options and examples.')
+    .strict()
+    .fail((message, error) => {
+      // yargs exits 1 on usage errors by default; bulkpipe documents 2 for them.
+      if (error) throw error;
+      process.stderr.write(`bulkpipe: ${message}\nRun bulkpipe --help (or bulkpipe <command> --help) for options and examples.\n`);
+      process.exit(ExitCode.USAGE);
+    })
+    .recommendCommands()
+    .epilogue('Exit codes: 0 done, 1 rejected too much / failed / books unbalanced, 2 usage or configuration, 3 aborted.\nDocs: docs/cli.md')
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .help()
+    .version();
+}

@@ -1,0 +1,81 @@
+/**
+ * What every bulkpipe command shares around its body: the abort signal wired to SIGINT/SIGTERM, the NDJSON
+ * event writer for `--json`, and the mapping from errors to exit codes and messages.
+ */
+import { isBulkpipeError, ErrorCode } from '@bulkpipe/core';
+import type { BulkpipeError } from '@bulkpipe/core';
+import { ExitCode } from './exit-codes.js';
+
+/** Codes that mean "you asked for something that cannot work": exit 2, nothing was sent. */
+const USAGE_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.INVALID_OPTION,
+  ErrorCode.INVALID_MAPPING,
+  ErrorCode.INPUT_UNREADABLE,
+  ErrorCode.ID_COLUMN_MISSING,
+  ErrorCode.BAD_HEADER,
+  ErrorCode.EMPTY_INPUT,
+]);
+
+export interface CommandIo {
+  /** Aborted on the first SIGINT or SIGTERM. */
+  signal: AbortSignal;
+  /** Writes one NDJSON event to stdout when `--json` is on; a no-op otherwise. */
+  event(type: string, data?: object): void;
+  json: boolean;
+  /** Human messages: stderr, so stdout stays clean for data and `--json`. */
+  log(message: string): void;
+}
+
+export function exitCodeFor(error: unknown): ExitCode {
+  if (isBulkpipeError(error)) {
+    if (error.code === ErrorCode.ABORTED) return ExitCode.ABORTED;
+    if (USAGE_CODES.has(error.code)) return ExitCode.USAGE;
+    return ExitCode.FAILED;
+  }
+  if (error instanceof Error && error.name === 'AbortError') return ExitCode.ABORTED;
+  return ExitCode.FAILED;
+}
+
+export function describeError(error: unknown): string {
+  if (isBulkpipeError(error)) return (error as BulkpipeError).describe();
+  if (error instanceof Error && error.name === 'AbortError') return 'aborted by signal';
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/**
+ * Runs a command body and sets `process.exitCode`. The body returns the exit code of a finished run; thrown
+ * errors are printed (and sent as an `error` event) and mapped by `exitCodeFor`.
+ */
+export async function runCommand(name: string, options: { json?: boolean }, body: (io: CommandIo) => Promise<ExitCode>): Promise<void> {
+  const controller = new AbortController();
+  const json = options.json === true;
+  const io: CommandIo = {
+    signal: controller.signal,
+    json,
+    event(type, data = {}) {
+      if (json) process.stdout.write(`${JSON.stringify({ event: type, time: new Date().toISOString(), ...data })}\n`);
+    },
+    log(message) {
+      process.stderr.write(`${message}\n`);
+    },
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) return;
+    io.log(`bulkpipe ${name}: ${signal} received, stopping…`);
+    controller.abort(new Error(`${signal} received`));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    process.exitCode = await body(io);
+  } catch (error) {
+    const code = controller.signal.aborted ? ExitCode.ABORTED : exitCodeFor(error);
+    const message = controller.signal.aborted ? 'aborted by signal' : describeError(error);
+    io.event('error', { message, code: isBulkpipeError(error) ? error.code : undefined, exitCode: code });
+    io.log(`bulkpipe ${name}: error: ${message}`);
+    process.exitCode = code;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * One pipeline run as the CLI does it: a run context with the configured ceiling, the rejects file, progress
+ * or NDJSON events, and the summary. Shared by `split` and `validate` (and later `run`).
+ */
+import type { Writable } from 'node:stream';
+import { RunContext, RejectsCsvWriter, runBatchPipeline } from '@bulkpipe/transforms';
+import type { RejectedRow } from '@bulkpipe/core';
+import type { CommandIo } from '../command-runner.js';
+import { exitCodeFor, describeError } from '../command-runner.js';
+import { ExitCode } from '../exit-codes.js';
+import type { ResolvedPipeline } from '../options/pipeline-options.js';
+import { ProgressReporter } from '../output/progress.js';
+import { buildSummary, renderSummary } from '../output/summary.js';
+import type { BatchSummary, RunSummary } from '../output/summary.js';
+
+export interface PipelineRunOptions {
+  command: string;
+  resolved: ResolvedPipeline;
+  io: CommandIo;
+  /** Where the batches go. */
+  sink: Writable;
+  /** rejects.csv path, or undefined to keep rejects only in the summary. */
+  rejectsPath?: string;
+  /** The batches the sink has taken so far, for the summary. */
+  batches: () => BatchSummary[];
+  /** Stop at the reject ceiling (validate reports every problem instead). @default true */
+  enforceRejectRate?: boolean;
+}
+
+export interface PipelineRunResult {
+  exitCode: ExitCode;
+  summary: RunSummary;
+  error?: unknown;
+}
+
+export async function runPipelineCommand(options: PipelineRunOptions): Promise<PipelineRunResult> {
+  const { io, resolved } = options;
+  const ctx = new RunContext({ signal: io.signal, maxRejectRate: resolved.maxRejectRate, enforceRejectRate: options.enforceRejectRate ?? true });
+  const startedAt = ctx.clock.now();
+  const rejects = options.rejectsPath !== undefined ? new RejectsCsvWriter(options.rejectsPath) : undefined;
+  if (rejects) ctx.events.on('reject', (row: RejectedRow) => rejects.write(row));
+  if (io.json) ctx.events.on('reject', (row: RejectedRow) => io.event('reject', { source: row.source, line: row.line, id: row.id, code: row.code, message: row.message }));
+  io.event('start', { command: options.command, inputs: resolved.inputs, totalBytes: resolved.totalBytes });
+  const progress = new ProgressReporter(ctx, {
+    ...(resolved.totalBytes !== undefined ? { totalBytes: resolved.totalBytes } : {}),
+    human: !io.json,
+    onTick: (snapshot) => io.event('progress', { ...snapshot }),
+  });
+
+  let error: unknown;
+  try {
+    await runBatchPipeline(resolved.pipeline, ctx, options.sink);
+  } catch (caught) {
+    error = caught;
+  } finally {
+    progress.stop();
+    await rejects?.close();
+  }
+
+  const summary = buildSummary(options.command, resolved.inputs, ctx, startedAt, options.batches());
+  let exitCode: ExitCode = ExitCode.OK;
+  if (error !== undefined) {
+    exitCode = io.signal.aborted ? ExitCode.ABORTED : exitCodeFor(error);
+    io.log(`bulkpipe ${options.command}: error: ${io.signal.aborted ? 'aborted by signal' : describeError(error)}`);
+  } else if (!summary.booksBalance || summary.rejectRate > summary.maxRejectRate) {
+    exitCode = ExitCode.FAILED;
+  }
+  if (io.json) io.event('summary', { ...summary, exitCode });
+  else io.log(renderSummary(summary));
+  return { exitCode, summary, error };
+}

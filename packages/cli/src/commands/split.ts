@@ -1,0 +1,46 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { writeBatchFiles, writeManifest } from '@bulkpipe/transforms';
+import { runCommand } from '../command-runner.js';
+import { ExitCode } from '../exit-codes.js';
+import { withPipelineOptions, resolvePipelineArgs } from '../options/pipeline-options.js';
+import type { PipelineArgs } from '../options/pipeline-options.js';
+import { runPipelineCommand } from './pipeline-run.js';
+
+interface SplitArgs extends PipelineArgs {
+  out: string;
+  overwrite: boolean;
+}
+
+export const splitCommand: CommandModule<object, SplitArgs> = {
+  command: 'split <input...>',
+  describe: 'Turn CSV exports into Target-ready batch files, a manifest and rejects.csv (no network)',
+  builder: (yargs) =>
+    withPipelineOptions(yargs)
+      .option('out', { describe: 'Output directory', type: 'string', demandOption: true })
+      .option('overwrite', { describe: 'Replace batch files left in --out by an earlier run', type: 'boolean', default: false })
+      .example('$0 split customers.csv --out batches --id-column customer_id', 'Batches of < 50 MB and ≤ 500,000 rows, keyed by thirdPartyId')
+      .example('$0 split export.csv.gz --out out --id-column tnt_id --id-type pcId --merge first', 'A gzipped export keyed by pcId; the first value of a duplicate id wins')
+      .example('cat export.csv | $0 split - --out out --mapping mapping.json --json', 'stdin, a mapping file, NDJSON events on stdout') as never,
+  handler: (args) =>
+    runCommand('split', args, async (io) => {
+      const resolved = resolvePipelineArgs(args);
+      const out = resolve(args.out);
+      // The rejects file opens synchronously, before the batch writer has prepared the directory.
+      mkdirSync(out, { recursive: true });
+      const files = writeBatchFiles(out, { overwrite: args.overwrite });
+      const result = await runPipelineCommand({
+        command: 'split',
+        resolved,
+        io,
+        sink: files,
+        rejectsPath: join(out, 'rejects.csv'),
+        batches: () => files.entries.map((entry, index) => ({ ...entry, seq: index + 1 })),
+      });
+      if (result.error !== undefined && result.exitCode !== ExitCode.FAILED) return result.exitCode;
+      await writeManifest(out, files.entries, result.summary);
+      io.log(`bulkpipe split: wrote ${files.entries.length} batch files, manifest.json and rejects.csv to ${out}`);
+      return result.exitCode;
+    }),
+};

@@ -1,0 +1,2 @@
+export { runBatchPipeline, discardBatches } from './batch-pipeline.js';
+export type { BatchPipelineOptions } from './batch-pipeline.js';
