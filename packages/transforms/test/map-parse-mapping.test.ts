@@ -82,6 +82,8 @@ test('loadMapping reads a file; an unreadable path is INVALID_MAPPING naming it'
   writeFileSync(path, JSON.stringify({ idColumn: 'id', columns: { Phone: false } }));
   const mapping = loadMapping(path);
   t.is(mapping.idColumn, 'id');
+  writeFileSync(path, `\uFEFF${JSON.stringify({ idColumn: 'bom' })}`);
+  t.is(loadMapping(path).idColumn, 'bom', 'a UTF-8 BOM is skipped');
   t.is(mapping.label, path);
   const error = t.throws(() => loadMapping(join(dir, 'missing.json')));
   t.true(isBulkpipeError(error, ErrorCode.INVALID_MAPPING));

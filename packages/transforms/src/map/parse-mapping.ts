@@ -25,7 +25,8 @@ export function loadMapping(path: string): Mapping {
   } catch (error) {
     throw new BulkpipeError(ErrorCode.INVALID_MAPPING, `Cannot read mapping file ${path}: ${(error as Error).message}`, { source: path }, { cause: error });
   }
-  return parseMapping(text, path);
+  // Editors on Windows often save JSON with a BOM, which JSON.parse refuses.
+  return parseMapping(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, path);
 }
 
 /**
