@@ -31,22 +31,26 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
-export function readAttributes(json: string): AttributeMap {
+/** Reads the stored attributes; `profileModifiedAt` fills the timestamps stored as 0. */
+export function readAttributes(json: string, profileModifiedAt: number): AttributeMap {
   const map: AttributeMap = new Map();
-  for (const [name, value, modifiedAt, v2Batch] of JSON.parse(json) as Array<[string, string, number, string | null]>) {
-    map.set(name, [value, modifiedAt, v2Batch]);
+  const flat = JSON.parse(json) as Array<string | number>;
+  for (let i = 0; i + 3 < flat.length; i += 4) {
+    const modifiedAt = flat[i + 3] as number;
+    map.set(flat[i] as string, [flat[i + 1] as string, modifiedAt === 0 ? profileModifiedAt : modifiedAt, flat[i + 2] === 1]);
   }
   return map;
 }
 
-function writeAttributes(map: AttributeMap): { json: string; bytes: number } {
-  const rows: Array<[string, string, number, string | null]> = [];
+/** Serializes the attributes of a profile whose modified_at becomes `profileModifiedAt`, and counts their UTF-8 bytes. */
+function writeAttributes(map: AttributeMap, profileModifiedAt: number): { json: string; bytes: number } {
+  const flat: Array<string | number> = [];
   let bytes = 0;
-  for (const [name, [value, modifiedAt, v2Batch]] of map) {
-    rows.push([name, value, modifiedAt, v2Batch]);
+  for (const [name, [value, modifiedAt, fromPendingV2]] of map) {
+    flat.push(name, value, fromPendingV2 ? 1 : 0, modifiedAt === profileModifiedAt ? 0 : modifiedAt);
     bytes += utf8Length(name) + utf8Length(value);
   }
-  return { json: JSON.stringify(rows), bytes };
+  return { json: JSON.stringify(flat), bytes };
 }
 
 export function isExpired(profile: ProfileRecord, now: number, settings: Readonly<ClientSettings>): boolean {
@@ -95,36 +99,44 @@ export interface RowWrite {
 export function applyProfileRow(store: Store, write: RowWrite, id: string, pairs: ReadonlyArray<readonly [string, string]>): RowOutcome {
   const { client, version, keyType, batchId, now, settings } = write;
   if (idProblem(keyType, id, settings) !== undefined) return 'failed';
+  const tracksOverride = version === 2 && keyType === 'thirdPartyId' && batchId !== undefined;
+  const setBy = tracksOverride ? batchId : null;
+
+  if (version === 2 && pairs.length > 0) {
+    // fast path for the common bulk load: a new id is one INSERT; any conflict (existing, expired or a TNT
+    // id collision) falls through to the read-modify-write path below
+    const attributes = new Map<string, StoredAttribute>();
+    for (const [name, value] of pairs) attributes.set(name, [value, now, tracksOverride]);
+    const { json, bytes } = writeAttributes(attributes, now);
+    if (bytes > settings.maxProfileBytes) return 'failed';
+    if (store.tryInsertProfile(newProfile(write, id, 0, json, bytes, setBy))) return 'successful';
+  }
+
   const existing = findLiveProfile(store, client, keyType, id, now, settings);
   if (existing === undefined && version === 1) return 'notFound';
   // an empty row changes nothing, creates nothing and does not count as activity
   if (pairs.length === 0) return 'successful';
 
-  const attributes = existing === undefined ? new Map<string, StoredAttribute>() : readAttributes(existing.attrs);
-  const tracksOverride = version === 2 && keyType === 'thirdPartyId' && batchId !== undefined;
-  if (tracksOverride && settings.v2Override && existing?.v2_batch != null && existing.v2_batch !== batchId) {
-    // the documented override: what the earlier v2 batch set for this id is lost, not merged
-    const earlier = existing.v2_batch;
-    for (const [name, attribute] of attributes) if (attribute[2] === earlier) attributes.delete(name);
+  const attributes = existing === undefined ? new Map<string, StoredAttribute>() : readAttributes(existing.attrs, existing.modified_at);
+  if (tracksOverride && existing !== undefined && existing.v2_batch !== batchId) {
+    for (const [name, attribute] of attributes) {
+      if (!attribute[2]) continue;
+      // the documented override: what the earlier v2 batch set for this id is lost, not merged;
+      // without a pending batch (an mbox call came between) the flags only restart the window
+      if (settings.v2Override && existing.v2_batch !== null) attributes.delete(name);
+      else attribute[2] = false;
+    }
   }
-  const setBy = tracksOverride ? batchId : null;
-  for (const [name, value] of pairs) attributes.set(name, [value, now, setBy]);
-  const { json, bytes } = writeAttributes(attributes);
+  for (const [name, value] of pairs) attributes.set(name, [value, now, tracksOverride]);
+  const { json, bytes } = writeAttributes(attributes, now);
   if (bytes > settings.maxProfileBytes) return 'failed';
 
   if (existing === undefined) {
-    store.insertProfile({
-      client,
-      tnt_id: keyType === 'pcId' ? id : derivedTntId(client, id, write.seed),
-      third_party_id: keyType === 'thirdPartyId' ? id : null,
-      ecid: null,
-      attrs: json,
-      data_bytes: bytes,
-      created_at: now,
-      modified_at: now,
-      active_at: now,
-      v2_batch: setBy,
-    });
+    // a taken TNT id (a hash collision) gets a salted one
+    for (let salt = 0; !store.tryInsertProfile(newProfile(write, id, salt, json, bytes, setBy)); salt++) {
+      if (salt > 16) throw new Error(`cannot allocate a TNT id for ${keyType} ${id}`);
+      if (keyType === 'pcId') return 'failed';
+    }
   } else {
     existing.attrs = json;
     existing.data_bytes = bytes;
@@ -134,6 +146,22 @@ export function applyProfileRow(store: Store, write: RowWrite, id: string, pairs
     store.updateProfile(existing);
   }
   return 'successful';
+}
+
+function newProfile(write: RowWrite, id: string, salt: number, attrs: string, bytes: number, v2Batch: string | null): ProfileRecord {
+  const isThirdParty = write.keyType === 'thirdPartyId';
+  return {
+    client: write.client,
+    tnt_id: isThirdParty ? derivedTntId(write.client, salt === 0 ? id : `${id}#${salt}`, write.seed) : id,
+    third_party_id: isThirdParty ? id : null,
+    ecid: null,
+    attrs,
+    data_bytes: bytes,
+    created_at: write.now,
+    modified_at: write.now,
+    active_at: write.now,
+    v2_batch: v2Batch,
+  };
 }
 
 /** The documented fetch answer (TARGET-API.md §4): values are strings, names without `profile.`. */
@@ -146,7 +174,7 @@ export interface ProfileDocument {
 
 export function profileDocument(profile: ProfileRecord, visitorId: string): ProfileDocument {
   const profileAttributes: Record<string, { value: string; modifiedAt: string }> = {};
-  for (const [name, [value, modifiedAt]] of readAttributes(profile.attrs)) {
+  for (const [name, [value, modifiedAt]] of readAttributes(profile.attrs, profile.modified_at)) {
     // defineProperty, so an attribute called __proto__ is data, not a prototype change
     Object.defineProperty(profileAttributes, name, { value: { value, modifiedAt: new Date(modifiedAt).toISOString() }, enumerable: true, writable: true, configurable: true });
   }
@@ -191,7 +219,7 @@ export function simulateMboxCall(store: Store, client: string, input: MboxCallIn
     const staleThirdParty = input.thirdPartyId !== undefined ? store.profileByThirdParty(client, input.thirdPartyId) : undefined;
     if (staleThirdParty !== undefined) store.deleteProfile(client, staleThirdParty.tnt_id);
     profile = { client, tnt_id: tntId, third_party_id: null, ecid: null, attrs: '[]', data_bytes: 0, created_at: now, modified_at: now, active_at: now, v2_batch: null };
-    store.insertProfile(profile);
+    if (!store.tryInsertProfile(profile)) throw new Error(`cannot create a profile for tnt id ${tntId}`);
   }
   if (input.thirdPartyId !== undefined && profile.third_party_id !== input.thirdPartyId) {
     const other = store.profileByThirdParty(client, input.thirdPartyId);
@@ -199,19 +227,23 @@ export function simulateMboxCall(store: Store, client: string, input: MboxCallIn
     profile.third_party_id = input.thirdPartyId;
   }
   if (input.ecid !== undefined) profile.ecid = input.ecid;
-  const attributes = readAttributes(profile.attrs);
+  // the mbox call ends the override window: no attribute belongs to a pending v2 batch any more
+  const attributes = readAttributes(profile.attrs, profile.modified_at);
+  for (const attribute of attributes.values()) attribute[2] = false;
+  let written = writeAttributes(attributes, profile.modified_at);
   const values = Object.entries(input.profile ?? {}).filter(([, value]) => value !== '');
   if (values.length > 0) {
     const next = new Map(attributes);
-    for (const [name, value] of values) next.set(name, [value, now, null]);
-    const written = writeAttributes(next);
+    for (const [name, value] of values) next.set(name, [value, now, false]);
+    const withValues = writeAttributes(next, now);
     // like a batch row, parameters that would pass the external-data cap are not stored
-    if (written.bytes <= settings.maxProfileBytes) {
-      profile.attrs = written.json;
-      profile.data_bytes = written.bytes;
+    if (withValues.bytes <= settings.maxProfileBytes) {
+      written = withValues;
       profile.modified_at = now;
     }
   }
+  profile.attrs = written.json;
+  profile.data_bytes = written.bytes;
   profile.active_at = now;
   profile.v2_batch = null;
   store.updateProfile(profile);

@@ -7,15 +7,18 @@ import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
  * indexed read and one write; ingest speed depends on that.
  */
 
-/** One stored attribute: value, modified-at (ms), and the v2 batch that set it (for the override quirk). */
-export type StoredAttribute = [value: string, modifiedAtMs: number, v2Batch: string | null];
+/** One attribute: value, modified-at (ms), and whether the profile's pending v2 batch set it (the override quirk). */
+export type StoredAttribute = [value: string, modifiedAtMs: number, fromPendingV2: boolean];
 
 export interface ProfileRecord {
   client: string;
   tnt_id: string;
   third_party_id: string | null;
   ecid: string | null;
-  /** JSON of `Array<[name, value, modifiedAtMs, v2Batch]>`. */
+  /**
+   * JSON of a flat array `[name, value, fromPendingV2 (0|1), modifiedAtMs (0 = the profile's modified_at)]…`:
+   * compact, because it is written once per batch row.
+   */
   attrs: string;
   data_bytes: number;
   created_at: number;
@@ -66,8 +69,8 @@ CREATE TABLE IF NOT EXISTS profiles (
   created_at INTEGER NOT NULL, modified_at INTEGER NOT NULL, active_at INTEGER NOT NULL, v2_batch TEXT,
   PRIMARY KEY (client, tnt_id)
 );
-CREATE UNIQUE INDEX IF NOT EXISTS profiles_third_party ON profiles (client, third_party_id);
-CREATE INDEX IF NOT EXISTS profiles_ecid ON profiles (client, ecid);
+CREATE UNIQUE INDEX IF NOT EXISTS profiles_third_party ON profiles (client, third_party_id) WHERE third_party_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS profiles_ecid ON profiles (client, ecid) WHERE ecid IS NOT NULL;
 CREATE TABLE IF NOT EXISTS batches (
   batch_id TEXT PRIMARY KEY, client TEXT NOT NULL, version INTEGER NOT NULL, id_type TEXT NOT NULL,
   status TEXT NOT NULL, batch_size INTEGER NOT NULL, consumed INTEGER NOT NULL DEFAULT 0,
@@ -87,8 +90,8 @@ export class Store {
   readonly #profileByTnt: Statement<[string, string], ProfileRecord>;
   readonly #profileByThirdParty: Statement<[string, string], ProfileRecord>;
   readonly #profileByEcid: Statement<[string, string], ProfileRecord>;
-  readonly #insertProfile: Statement<ProfileRecord>;
-  readonly #updateProfile: Statement<ProfileRecord>;
+  readonly #insertProfile: Statement<unknown[]>;
+  readonly #updateProfile: Statement<unknown[]>;
   readonly #deleteProfile: Statement<[string, string]>;
   readonly #insertBatch: Statement<BatchRecord>;
   readonly #getBatch: Statement<[string], BatchRecord>;
@@ -106,14 +109,14 @@ export class Store {
     this.#profileByTnt = this.db.prepare('SELECT * FROM profiles WHERE client = ? AND tnt_id = ?');
     this.#profileByThirdParty = this.db.prepare('SELECT * FROM profiles WHERE client = ? AND third_party_id = ?');
     this.#profileByEcid = this.db.prepare('SELECT * FROM profiles WHERE client = ? AND ecid = ? ORDER BY active_at DESC LIMIT 1');
+    // positional parameters and DO NOTHING on any uniqueness conflict: the hot path of a v2 batch of new ids
     this.#insertProfile = this.db.prepare(
       `INSERT INTO profiles (client, tnt_id, third_party_id, ecid, attrs, data_bytes, created_at, modified_at, active_at, v2_batch)
-       VALUES (@client, @tnt_id, @third_party_id, @ecid, @attrs, @data_bytes, @created_at, @modified_at, @active_at, @v2_batch)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
     this.#updateProfile = this.db.prepare(
-      `UPDATE profiles SET third_party_id = @third_party_id, ecid = @ecid, attrs = @attrs, data_bytes = @data_bytes,
-       created_at = @created_at, modified_at = @modified_at, active_at = @active_at, v2_batch = @v2_batch
-       WHERE client = @client AND tnt_id = @tnt_id`,
+      `UPDATE profiles SET third_party_id = ?, ecid = ?, attrs = ?, data_bytes = ?, created_at = ?, modified_at = ?, active_at = ?, v2_batch = ?
+       WHERE client = ? AND tnt_id = ?`,
     );
     this.#deleteProfile = this.db.prepare('DELETE FROM profiles WHERE client = ? AND tnt_id = ?');
     this.#insertBatch = this.db.prepare(
@@ -150,12 +153,13 @@ export class Store {
     return this.#profileByEcid.get(client, ecid);
   }
 
-  insertProfile(profile: ProfileRecord): void {
-    this.#insertProfile.run(profile);
+  /** Inserts unless the tnt id or thirdPartyId is taken; returns whether it inserted. */
+  tryInsertProfile(p: ProfileRecord): boolean {
+    return this.#insertProfile.run(p.client, p.tnt_id, p.third_party_id, p.ecid, p.attrs, p.data_bytes, p.created_at, p.modified_at, p.active_at, p.v2_batch).changes === 1;
   }
 
-  updateProfile(profile: ProfileRecord): void {
-    this.#updateProfile.run(profile);
+  updateProfile(p: ProfileRecord): void {
+    this.#updateProfile.run(p.third_party_id, p.ecid, p.attrs, p.data_bytes, p.created_at, p.modified_at, p.active_at, p.v2_batch, p.client, p.tnt_id);
   }
 
   deleteProfile(client: string, tntId: string): void {
