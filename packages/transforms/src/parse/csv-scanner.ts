@@ -298,10 +298,7 @@ export class CsvScanner {
     while (i < length) {
       if (state === QUOTED) {
         const q = text.indexOf('"', i);
-        if (q === -1) {
-          i = length;
-          break;
-        }
+        if (q === -1) break; // the rest of the text is inside the quotes
         state = QUOTE_IN_QUOTED;
         i = q + 1;
         continue;

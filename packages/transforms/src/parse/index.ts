@@ -20,7 +20,7 @@ export type { ParseInput } from './parse-input.js';
 export { SNIFFED_DELIMITERS } from './sniff-delimiter.js';
 
 /**
- * Parses one CSV input into arrays of about `recordsPerChunk` records. Reads on demand only (one chunk at a
+ * Parses one CSV input into arrays of `recordsPerChunk` records (the last one shorter). Reads on demand only (one chunk at a
  * time), so memory stays constant whatever the input's size. Fatal problems (unreadable input, bad header,
  * invalid UTF-8, an oversize record…) throw a BulkpipeError; bad rows go to `ctx.reject()`.
  */
@@ -28,18 +28,23 @@ export async function* parseRecords(input: ParseInput, options: ParseOptions, ct
   const resolved = resolveParseOptions(options);
   const source = resolved.sourceLabel ?? defaultSourceLabel(input);
   const step = createParseStep({ ...options, sourceLabel: source, countBytes: false }, ctx);
+  const size = resolved.recordsPerChunk;
   let records: InputRecord[] = [];
+  const full: InputRecord[][] = [];
   const emit = (record: InputRecord): void => {
     records.push(record);
+    if (records.length === size) {
+      full.push(records);
+      records = [];
+    }
   };
   for await (const chunk of openInput(input, source, ctx)) {
     step.push(chunk, emit);
-    if (records.length >= resolved.recordsPerChunk) {
-      yield records;
-      records = [];
-    }
+    for (const array of full) yield array;
+    full.length = 0;
   }
   step.flush(emit);
+  for (const array of full) yield array;
   if (records.length > 0) yield records;
 }
 

@@ -30,7 +30,13 @@ export function defaultSourceLabel(input: ParseInput): string {
 export function openInput(input: ParseInput, source: string, ctx: RunContext): AsyncIterable<InputChunk> {
   const raw: AsyncIterable<InputChunk> =
     input === '-' ? process.stdin : typeof input === 'string' ? readFileChunks(input) : input;
-  return gunzipIfCompressed(countBytes(abortable(raw, ctx.signal, source), ctx), source);
+  // A stream's iterator cannot be ended while a read is pending; destroying the stream can (and closes it).
+  const stream = isReadable(raw) ? raw : undefined;
+  return gunzipIfCompressed(countBytes(abortable(raw, ctx.signal, source, () => stream?.destroy()), ctx), source);
+}
+
+function isReadable(value: unknown): value is Readable {
+  return typeof (value as Readable).destroy === 'function' && typeof (value as Readable).read === 'function';
 }
 
 async function* readFileChunks(path: string): AsyncGenerator<Buffer> {
@@ -75,15 +81,18 @@ async function* countBytes(source: AsyncIterable<InputChunk>, ctx: RunContext): 
  * Yields `source` until `signal` aborts; an abort rejects at once even while a read is pending (stdin may
  * never answer), and ends the source so files close.
  */
-async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal, label: string): AsyncGenerator<T> {
+async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal, label: string, onAbort: () => void): AsyncGenerator<T> {
   const abortError = (): BulkpipeError =>
     new BulkpipeError(ErrorCode.ABORTED, 'Reading the input was aborted.', { source: label }, { cause: signal.reason });
   if (signal.aborted) throw abortError();
   const iterator = source[Symbol.asyncIterator]();
-  let onAbort = (): void => {};
+  let listener = (): void => {};
   const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(abortError());
-    signal.addEventListener('abort', onAbort, { once: true });
+    listener = () => {
+      reject(abortError());
+      onAbort();
+    };
+    signal.addEventListener('abort', listener, { once: true });
   });
   aborted.catch(() => {});
   let finished = false;
@@ -97,7 +106,7 @@ async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal, labe
       yield next.value;
     }
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', listener);
     // Not awaited: a generator busy in a pending read would only answer once that read does.
     if (!finished) Promise.resolve(iterator.return?.()).catch(() => {});
   }
