@@ -75,9 +75,12 @@ export interface Answer {
   readonly body: string;
   readonly contentType: 'xml' | 'json' | 'text';
   readonly headers?: Readonly<Record<string, string>>;
-  /** Close the connection after answering (the body was not read to its end). */
+  /** The body was refused unread: discard the rest for a grace period, then disconnect. */
   readonly close?: boolean;
 }
+
+/** How long a refused upload may keep sending (discarded) before its connection is cut. */
+const REFUSED_BODY_GRACE_MS = 2000;
 
 const CONTENT_TYPES = { xml: 'application/xml;charset=UTF-8', json: 'application/json;charset=UTF-8', text: 'text/plain;charset=UTF-8' };
 
@@ -96,11 +99,14 @@ export function send(req: IncomingMessage, res: ServerResponse, answer: Answer):
   res.setHeader('Content-Length', Buffer.byteLength(answer.body));
   for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
   if (answer.close === true) {
-    res.setHeader('Connection', 'close');
-    // keep discarding what the client still sends for a moment, so it can read this answer before the close
+    // the body was refused unread: discard (never keep) what the client still sends, so it can read this
+    // answer; a client that does not finish within the grace period is disconnected
     req.resume();
-    res.end(answer.body, () => setTimeout(() => req.socket.destroy(), 200).unref());
-    return;
+    const timer = setTimeout(() => {
+      if (!req.complete) req.socket.destroy();
+    }, REFUSED_BODY_GRACE_MS);
+    timer.unref();
+    req.once('end', () => clearTimeout(timer));
   }
   res.end(answer.body);
 }
