@@ -9,6 +9,8 @@ import type { RunContext } from '../run-context.js';
 import type { Emit, Step } from '../step.js';
 import { CsvScanner } from './csv-scanner.js';
 import type { ScanFlaw } from './csv-scanner.js';
+import { buildFields, fieldsBuilder } from './fields-builder.js';
+import type { FieldsBuilder } from './fields-builder.js';
 import { checkHeader, describeDelimiter } from './header.js';
 import { resolveParseOptions } from './parse-options.js';
 import type { ParseOptions, ResolvedParseOptions } from './parse-options.js';
@@ -48,8 +50,7 @@ class ParseStep implements Step<Uint8Array | string, InputRecord> {
   private scanner: CsvScanner | undefined;
   private delimiter = ',';
   private columns: readonly string[] | undefined;
-  /** Index of a `__proto__` column, which a plain assignment would not store as an own property. */
-  private protoIndex = -1;
+  private buildFields: FieldsBuilder = () => ({});
 
   constructor(
     private readonly options: ResolvedParseOptions,
@@ -175,7 +176,7 @@ class ParseStep implements Step<Uint8Array | string, InputRecord> {
     const columns = this.columns;
     if (columns === undefined) {
       this.columns = checkHeader(cells, this.source, line, this.delimiter);
-      this.protoIndex = this.columns.indexOf('__proto__');
+      this.buildFields = fieldsBuilder(this.columns);
       return;
     }
     this.ctx.counters.read++;
@@ -183,18 +184,12 @@ class ParseStep implements Step<Uint8Array | string, InputRecord> {
       this.reject(cells, line, flaw, columns);
       return;
     }
-    const fields: Record<string, string> = {};
-    if (this.protoIndex === -1) {
-      for (let i = 0; i < cells.length; i++) fields[columns[i] as string] = cells[i] as string;
-    } else {
-      for (let i = 0; i < cells.length; i++) defineField(fields, columns[i] as string, cells[i] as string);
-    }
-    this.emitTo({ source: this.source, line, fields, columns });
+    this.emitTo({ source: this.source, line, fields: this.buildFields(cells), columns });
   };
 
   private reject(cells: readonly string[], line: number, flaw: ScanFlaw | undefined, columns: readonly string[]): void {
-    const fields: Record<string, string> = {};
-    cells.forEach((cell, index) => defineField(fields, index < columns.length ? (columns[index] as string) : extraCellName(index, columns), cell));
+    const names = cells.map((_cell, index) => (index < columns.length ? (columns[index] as string) : extraCellName(index, columns)));
+    const fields = buildFields(names, cells);
     const columnName = (cell: number): string =>
       cell < columns.length ? `column ${JSON.stringify(columns[cell])}` : `extra cell ${cell + 1}`;
     let code: string;
@@ -222,10 +217,6 @@ function extraCellName(index: number, columns: readonly string[]): string {
   let name = `#${index + 1}`;
   while (columns.includes(name)) name = `#${name}`;
   return name;
-}
-
-function defineField(fields: Record<string, string>, name: string, value: string): void {
-  Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
