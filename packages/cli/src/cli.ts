@@ -6,6 +6,7 @@ import { validateCommand } from './commands/validate.js';
 import { sampleCommand } from './commands/sample.js';
 import { loadConfigFile } from './options/config-file.js';
 import { ExitCode } from './exit-codes.js';
+import { DASH_TOKEN } from './dash-token.js';
 
 /** `--config FILE` or `--config=FILE`, read before yargs so the file's values become defaults that flags override. */
 function findConfigFlag(argv: readonly string[]): string | undefined {
@@ -20,7 +21,7 @@ function findConfigFlag(argv: readonly string[]): string | undefined {
 export function buildCli(argv: readonly string[], cwd = process.cwd()): Argv {
   const wantsHelp = argv.includes('--help') || argv.includes('-h') || argv.length === 0;
   const config = wantsHelp ? {} : loadConfigFile(findConfigFlag(argv), cwd);
-  return yargs([...argv])
+  return yargs(argv.map((arg) => (arg === '-' ? DASH_TOKEN : arg)))
     .scriptName('bulkpipe')
     .usage('$0 <command> [options]\n\nStream CRM and warehouse exports into Adobe Target profiles (Bulk Profile Update API).')
     .config(config)

@@ -18,7 +18,6 @@ export const ErrorCode = {
   EMPTY_INPUT: 'BULKPIPE_EMPTY_INPUT',
   BAD_HEADER: 'BULKPIPE_BAD_HEADER',
   ID_COLUMN_MISSING: 'BULKPIPE_ID_COLUMN_MISSING',
-  ID_LOOKS_LIKE_ECID: 'BULKPIPE_ID_LOOKS_LIKE_ECID',
 
   // row-level rejects: the row goes to rejects.csv, the run goes on
   ROW_MALFORMED: 'BULKPIPE_ROW_MALFORMED',

@@ -3,7 +3,8 @@
  * or NDJSON events, and the summary. Shared by `split` and `validate` (and later `run`).
  */
 import type { Writable } from 'node:stream';
-import { RunContext, RejectsCsvWriter, runBatchPipeline } from '@bulkpipe/transforms';
+import { RunContext, RejectsCsvWriter, attachRejectsWriter, runBatchPipeline } from '@bulkpipe/transforms';
+import { isBulkpipeError } from '@bulkpipe/core';
 import type { RejectedRow } from '@bulkpipe/core';
 import type { CommandIo } from '../command-runner.js';
 import { exitCodeFor, describeError } from '../command-runner.js';
@@ -38,7 +39,7 @@ export async function runPipelineCommand(options: PipelineRunOptions): Promise<P
   const ctx = new RunContext({ signal: io.signal, maxRejectRate: resolved.maxRejectRate, enforceRejectRate: options.enforceRejectRate ?? true });
   const startedAt = ctx.clock.now();
   const rejects = options.rejectsPath !== undefined ? new RejectsCsvWriter(options.rejectsPath) : undefined;
-  if (rejects) ctx.events.on('reject', (row: RejectedRow) => rejects.write(row));
+  if (rejects) attachRejectsWriter(ctx, rejects);
   if (io.json) ctx.events.on('reject', (row: RejectedRow) => io.event('reject', { source: row.source, line: row.line, id: row.id, code: row.code, message: row.message }));
   io.event('start', { command: options.command, inputs: resolved.inputs, totalBytes: resolved.totalBytes });
   const progress = new ProgressReporter(ctx, {
@@ -57,7 +58,8 @@ export async function runPipelineCommand(options: PipelineRunOptions): Promise<P
     await rejects?.close();
   }
 
-  const summary = buildSummary(options.command, resolved.inputs, ctx, startedAt, options.batches());
+  const stoppedBy = error === undefined ? undefined : io.signal.aborted ? 'aborted' : isBulkpipeError(error) ? error.code : 'error';
+  const summary = buildSummary(options.command, resolved.inputs, ctx, startedAt, options.batches(), stoppedBy);
   let exitCode: ExitCode = ExitCode.OK;
   if (error !== undefined) {
     exitCode = io.signal.aborted ? ExitCode.ABORTED : exitCodeFor(error);

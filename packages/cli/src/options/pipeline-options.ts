@@ -10,6 +10,7 @@ import type { IdType } from '@bulkpipe/core';
 import { loadMapping } from '@bulkpipe/transforms';
 import type { BatchPipelineOptions, Mapping } from '@bulkpipe/transforms';
 import { parseFraction, parsePositiveInteger, parseSize } from './units.js';
+import { restoreDash } from '../dash-token.js';
 
 export const MERGE_POLICIES = ['last', 'first', 'reject'] as const;
 export const FORBIDDEN_CHAR_POLICIES = ['reject', 'replace', 'drop'] as const;
@@ -67,7 +68,7 @@ function oneOf<T extends string>(option: string, allowed: readonly T[], value: u
 
 /** Checks and normalizes the shared options. Throws a coded usage error (exit 2) on the first problem. */
 export function resolvePipelineArgs(args: PipelineArgs): ResolvedPipeline {
-  const inputs = (args.input ?? []).map(String);
+  const inputs = restoreDash(args.input ?? []).map(String);
   if (inputs.length === 0) throw invalidOption('input', 'at least one input file or - for stdin', inputs);
   let totalBytes: number | undefined = 0;
   for (const input of inputs) {
@@ -92,7 +93,8 @@ export function resolvePipelineArgs(args: PipelineArgs): ResolvedPipeline {
 
   const onForbiddenChars = oneOf('on-forbidden-chars', FORBIDDEN_CHAR_POLICIES, args.onForbiddenChars) ?? 'reject';
   if (args.replacement !== undefined && onForbiddenChars !== 'replace') throw invalidOption('replacement', 'to be used with --on-forbidden-chars replace', args.replacement);
-  const delimiter = args.delimiter === '\\t' || args.delimiter === 'tab' ? '\t' : args.delimiter;
+  const givenDelimiter = restoreDash(args.delimiter);
+  const delimiter = givenDelimiter === '\\t' || givenDelimiter === 'tab' ? '\t' : givenDelimiter;
   if (delimiter !== undefined && [...delimiter].length !== 1) throw invalidOption('delimiter', 'a single character (or \\t)', args.delimiter);
 
   const maxBytes = args.maxBytes !== undefined ? parseSize('max-bytes', args.maxBytes) : MAX_BATCH_BYTES;

@@ -31,6 +31,8 @@ export interface RunSummary {
   durationMs: number;
   rowsPerSecond: number;
   batches: BatchSummary[];
+  /** Set when the run stopped on a fatal error: the books cover only what was read until then. */
+  stoppedBy?: string;
 }
 
 function summarizeTallies(map: Map<string, CodeTally<{ source: string; line: number; id?: string; message: string }>>): Record<string, CodeSummary> {
@@ -45,7 +47,7 @@ function summarizeTallies(map: Map<string, CodeTally<{ source: string; line: num
   return result;
 }
 
-export function buildSummary(command: string, inputs: string[], ctx: RunContext, startedAt: number, batches: BatchSummary[]): RunSummary {
+export function buildSummary(command: string, inputs: string[], ctx: RunContext, startedAt: number, batches: BatchSummary[], stoppedBy?: string): RunSummary {
   const durationMs = Math.max(1, ctx.clock.now() - startedAt);
   const { read, rejected } = ctx.counters;
   return {
@@ -60,6 +62,7 @@ export function buildSummary(command: string, inputs: string[], ctx: RunContext,
     durationMs,
     rowsPerSecond: (read / durationMs) * 1000,
     batches,
+    ...(stoppedBy !== undefined ? { stoppedBy } : {}),
   };
 }
 
@@ -73,7 +76,7 @@ export function renderSummary(summary: RunSummary): string {
   );
   lines.push(
     `  read ${formatCount(read)} = rejected ${formatCount(rejected)} + merged ${formatCount(merged)} + sent ${formatCount(sent)}  ` +
-      (summary.booksBalance ? 'books balance' : 'BOOKS DO NOT BALANCE'),
+      (summary.stoppedBy !== undefined ? `(stopped early: ${summary.stoppedBy})` : summary.booksBalance ? 'books balance' : 'BOOKS DO NOT BALANCE'),
   );
   lines.push(`  reject rate ${formatPercent(summary.rejectRate)} (ceiling ${formatPercent(summary.maxRejectRate)}), ${formatCount(warnings)} warnings`);
   lines.push(`  ${formatCount(batches)} batch${batches === 1 ? '' : 'es'}`);
