@@ -58,3 +58,14 @@ test('50,000 columns parse', async (t) => {
   t.is(records[0]?.columns.length, 50_000);
   t.is(records[0]?.fields.c49999, '49999');
 });
+
+test('header names that look like code, quotes, backslashes or line separators are plain keys', async (t) => {
+  const names = ['a"b', 'c\\d', 'e\u2028f', '}); throw new Error("injected"); ({', '${x}', 'constructor', '__proto__'];
+  const header = names.map((name) => `"${name.replaceAll('"', '""')}"`).join(',');
+  const { records } = await parseAll(once(`${header}\n${names.map((_, i) => i).join(',')}\n1,2\n`));
+  t.deepEqual(Object.entries(records[0]?.fields ?? {}), names.map((name, i) => [name, String(i)]));
+  t.deepEqual(Object.entries(records[1]?.fields ?? {}), [
+    ['a"b', '1'],
+    ['c\\d', '2'],
+  ]);
+});
