@@ -1,5 +1,7 @@
 import test from 'ava';
 import { ErrorCode } from '@bulkpipe/core';
+import fc from 'fast-check';
+import { firstInvalidUtf8, Utf8Decoder } from '../src/parse/utf8-decoder.js';
 import { chunked, once, parseAll, parseFields } from './fixtures/parse/helpers.js';
 
 const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
@@ -65,4 +67,38 @@ test('multi-byte characters split across 1-byte chunks survive', async (t) => {
   t.deepEqual(await parseFields(chunked(csv, 1)), expected);
   t.deepEqual(await parseFields(chunked(csv, 2)), expected);
   t.deepEqual(await parseFields(chunked(csv, 3)), expected);
+});
+
+test('property: valid UTF-8 text in random chunks decodes exactly; the bad-byte finder agrees with TextDecoder', (t) => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.array(fc.nat(), { maxLength: 6 }), (text, seeds) => {
+      const bytes = utf8(text);
+      const cuts = [...new Set(seeds.map((seed) => seed % (bytes.length + 1)))].sort((a, b) => a - b);
+      const decoder = new Utf8Decoder();
+      let decoded = '';
+      let previous = 0;
+      for (const cut of [...cuts, bytes.length]) {
+        const part = decoder.decode(bytes.subarray(previous, cut));
+        previous = cut;
+        if (typeof part !== 'string') return false;
+        decoded += part;
+      }
+      const rest = decoder.end();
+      return typeof rest === 'string' && decoded + rest === text.replace(/^\uFEFF/, '') && firstInvalidUtf8(bytes) === bytes.length;
+    }),
+    { numRuns: 500 },
+  );
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 12 }), (bytes) => {
+      let valid = true;
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      } catch {
+        valid = false;
+      }
+      return (firstInvalidUtf8(bytes) === bytes.length) === valid;
+    }),
+    { numRuns: 3000 },
+  );
+  t.pass();
 });

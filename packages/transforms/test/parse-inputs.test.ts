@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, createReadStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { ErrorCode } from '@bulkpipe/core';
 import type { InputRecord } from '@bulkpipe/core';
-import { parseInput } from '../src/parse/index.js';
+import { createParseStep, parseInput } from '../src/parse/index.js';
+import { stepToStream } from '../src/step-stream.js';
 import { RunContext } from '../src/run-context.js';
 import { chunked, parseAll } from './fixtures/parse/helpers.js';
 
@@ -131,4 +132,30 @@ test('backpressure: a consumer that stops pulling stops the reading', async (t) 
   await new Promise((resolve) => setTimeout(resolve, 50));
   t.true(produced <= 4, `read ${produced} chunks ahead`);
   stream.destroy();
+});
+
+test('the step alone works in a pipeline through the shared adapter, counting bytes itself', async (t) => {
+  const path = join(dir, 'step.csv');
+  writeFileSync(path, csv);
+  const ctx = new RunContext();
+  const seen: InputRecord[] = [];
+  await pipeline(
+    createReadStream(path, { highWaterMark: 5 }),
+    stepToStream(createParseStep({ sourceLabel: 'step.csv' }, ctx)),
+    new Writable({
+      objectMode: true,
+      write(array: InputRecord[], _encoding, callback) {
+        seen.push(...array);
+        callback();
+      },
+    }),
+  );
+  t.deepEqual(
+    seen.map((record) => [record.source, record.line, record.fields]),
+    [
+      ['step.csv', 2, expected[0]],
+      ['step.csv', 3, expected[1]],
+    ],
+  );
+  t.is(ctx.counters.bytesRead, Buffer.byteLength(csv));
 });
