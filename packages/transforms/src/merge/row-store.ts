@@ -3,9 +3,9 @@
  *
  * Most ids occur once, so the common row is stored packed: its values joined into one string, its attribute
  * names as a shared "shape" (rows of one export mostly have the same names), its single origin as two small
- * integers. Measured on 6-attribute rows of ~150 bytes: ~500 bytes of heap per row held as a ProfileRow
- * object, ~200 packed — the difference between 1M rows fitting the default budget or not. Ids seen twice or
- * more (a few percent) become a MergedRow object.
+ * integers. Ids seen twice or more (a few percent) become a MergedRow object. Measured on the reference
+ * export (1M rows, 14 columns, ~155 bytes a row, after parse and validate): ~1,060 bytes of heap per id held as
+ * ProfileRow objects in a Map, ~740 packed; ~320 packed when the cells are one-byte strings.
  */
 import type { ProfileRow, RowOrigin } from '@bulkpipe/core';
 import { detachString } from './detach-string.js';
@@ -17,9 +17,12 @@ const SEP = '\0';
 
 /**
  * Heap estimates, calibrated with `process.memoryUsage().heapUsed` on Node 20 (64-bit, no pointer compression).
- * Strings count 1 byte per character: cells are mostly one-byte (Latin-1) strings in V8.
+ * Strings count 2 bytes per character: V8 keeps a string cut from a decoded chunk in the chunk's width, and a
+ * chunk holding any character above U+00FF is two-byte throughout; on the reference export most packed rows
+ * were two-byte. (Measured there: ~740 bytes of heap per held row against ~300 estimated at 1 byte per char.)
  */
 const STRING_HEADER_BYTES = 16;
+const BYTES_PER_CHAR = 2;
 /** Map entry (with the table's spare capacity) plus the four per-slot array elements. */
 const PACKED_ROW_BYTES = 96;
 /** MergedRow object, attributes object, origins array. */
@@ -68,7 +71,7 @@ export class RowStore {
       this.shapeOf.push(-1);
       this.lineOf.push(0);
       this.sourceOf.push(-1);
-      this.estimatedBytes += PACKED_ROW_BYTES + STRING_HEADER_BYTES + id.length + estimateMerged(merged);
+      this.estimatedBytes += PACKED_ROW_BYTES + STRING_HEADER_BYTES + BYTES_PER_CHAR * id.length + estimateMerged(merged);
       return;
     }
     const origin = row.origins[0]!;
@@ -76,7 +79,7 @@ export class RowStore {
     this.shapeOf.push(this.lastShape);
     this.lineOf.push(origin.line);
     this.sourceOf.push(this.sourceIndex(origin.source));
-    this.estimatedBytes += PACKED_ROW_BYTES + 2 * STRING_HEADER_BYTES + id.length + packed.length;
+    this.estimatedBytes += PACKED_ROW_BYTES + 2 * STRING_HEADER_BYTES + BYTES_PER_CHAR * (id.length + packed.length);
   }
 
   /** The id's row as a MergedRow, unpacking it on the first duplicate. */
@@ -86,14 +89,14 @@ export class RowStore {
     if (typeof entry !== 'string') return entry;
     const merged = new MergedRow(id, this.unpackAttributes(slot, entry), [this.originOf(slot)], this.trackOrigins);
     this.held[slot] = merged;
-    this.estimatedBytes += estimateMerged(merged) - STRING_HEADER_BYTES - entry.length;
+    this.estimatedBytes += estimateMerged(merged) - STRING_HEADER_BYTES - BYTES_PER_CHAR * entry.length;
     return merged;
   }
 
   /** Accounts for a row folded into a held MergedRow (an over-estimate: values that replace count in full). */
   grow(row: ProfileRow): void {
     this.estimatedBytes += row.origins.length * ORIGIN_BYTES;
-    for (const value of Object.values(row.attributes)) this.estimatedBytes += MERGED_ATTRIBUTE_BYTES + value.length;
+    for (const value of Object.values(row.attributes)) this.estimatedBytes += MERGED_ATTRIBUTE_BYTES + BYTES_PER_CHAR * value.length;
   }
 
   /** Every held row in first-seen id order; the store is empty afterwards. */
@@ -184,6 +187,6 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 
 function estimateMerged(row: MergedRow): number {
   let bytes = MERGED_ROW_BYTES + row.origins.length * ORIGIN_BYTES;
-  for (const name of Object.keys(row.attributes)) bytes += MERGED_ATTRIBUTE_BYTES + row.attributes[name]!.length;
+  for (const name of Object.keys(row.attributes)) bytes += MERGED_ATTRIBUTE_BYTES + BYTES_PER_CHAR * row.attributes[name]!.length;
   return bytes;
 }
