@@ -4,9 +4,8 @@
  */
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-// The generator is imported from source until @bulkpipe/transforms exports it; then import it from the package.
-import { SAMPLE_EXPORT_VERSION, writeSampleExport } from '../../packages/transforms/src/sample/index.js';
-import type { SampleExportOptions, SampleExportStats } from '../../packages/transforms/src/sample/index.js';
+import { SAMPLE_EXPORT_VERSION, writeSampleExport } from '@bulkpipe/transforms';
+import type { SampleExportOptions, SampleExportStats } from '@bulkpipe/transforms';
 
 export type { SampleExportStats };
 
