@@ -12,6 +12,7 @@ const run = promisify(execFile);
 
 export const NAIVE = 'naive csv-parse';
 export const SPLIT = 'bulkpipe split';
+export const SPLIT_LARGE_BUDGET = 'bulkpipe split --memory 1GB';
 export const MILLER = 'mlr split';
 
 const naiveScript = (context: BenchContext): string => join(context.workDir, 'naive', 'naive-pipeline.mjs');
@@ -42,35 +43,52 @@ export const naivePipeline: Benchmark = {
 
 const cliBin = (context: BenchContext): string => join(context.repoRoot, 'packages', 'cli', 'dist', 'bin.js');
 
-export const bulkpipeSplit: Benchmark = {
-  name: SPLIT,
-  description: 'validation (thirdPartyId rules, commas/LF rejected), merge by id in memory, batches < 50 MB and ≤ 500,000 rows',
-  async unavailable(context) {
-    try {
-      await access(cliBin(context));
-    } catch {
-      return 'packages/cli/dist/bin.js is not built yet';
-    }
-    try {
-      await run(process.execPath, [cliBin(context), 'split', '--help'], { cwd: context.repoRoot });
-    } catch (error) {
-      return `\`bulkpipe split --help\` failed: ${String((error as Error).message).split('\n')[0]}`;
-    }
-    return undefined;
-  },
-  command: (context) => ({
-    kind: 'node',
-    args: [cliBin(context), 'split', context.input, '--out', context.outDir, '--id-column', context.idColumn],
-  }),
-  async check(context, _output) {
-    const manifest = JSON.parse(await readFile(join(context.outDir, 'manifest.json'), 'utf8')) as { batches?: { rows: number }[] };
-    if (!Array.isArray(manifest.batches) || manifest.batches.length === 0) throw new Error('manifest.json lists no batches');
-    const sent = manifest.batches.reduce((sum, batch) => sum + batch.rows, 0);
-    const expected = context.inputStats.expectedDefaultOutcome.sent;
-    // A mismatch is reported, not fatal: either split or the generator's prediction is wrong, and both are news.
-    return sent === expected ? undefined : `sent ${sent} rows; the generator predicts ${expected}`;
-  },
-};
+/** `bulkpipe split` with the given extra flags; its check compares the manifest with the generator's prediction. */
+function splitBenchmark(name: string, description: string, extraArgs: readonly string[]): Benchmark {
+  return {
+    name,
+    description,
+    async unavailable(context) {
+      try {
+        await access(cliBin(context));
+      } catch {
+        return 'packages/cli/dist/bin.js is not built yet';
+      }
+      try {
+        await run(process.execPath, [cliBin(context), 'split', '--help'], { cwd: context.repoRoot });
+      } catch (error) {
+        return `\`bulkpipe split --help\` failed: ${String((error as Error).message).split('\n')[0]}`;
+      }
+      return undefined;
+    },
+    command: (context) => ({
+      kind: 'node',
+      args: [cliBin(context), 'split', context.input, '--out', context.outDir, '--id-column', context.idColumn, ...extraArgs],
+    }),
+    async check(context) {
+      const manifest = JSON.parse(await readFile(join(context.outDir, 'manifest.json'), 'utf8')) as { batches?: { rows: number }[] };
+      if (!Array.isArray(manifest.batches) || manifest.batches.length === 0) throw new Error('manifest.json lists no batches');
+      const sent = manifest.batches.reduce((sum, batch) => sum + batch.rows, 0);
+      const expected = context.inputStats.expectedDefaultOutcome.sent;
+      // A mismatch is reported, not fatal: either split or the generator's prediction is wrong, and both are news.
+      return sent === expected ? undefined : `sent ${sent} rows; the generator predicts ${expected}`;
+    },
+  };
+}
+
+/** The command as a user runs it: every default (the issue's targets are judged on this one). */
+export const bulkpipeSplit = splitBenchmark(
+  SPLIT,
+  '`bulkpipe split <input> --out <dir> --id-column customer_id`, defaults: validation (thirdPartyId rules, commas/LF rejected), merge by id in memory (256 MB budget), batches < 50 MB and ≤ 500,000 rows',
+  [],
+);
+
+/** The same pipeline with a merge budget that holds 1M rows, so its speed is known even when the default budget is not enough. */
+export const bulkpipeSplitLargeBudget = splitBenchmark(
+  SPLIT_LARGE_BUDGET,
+  'the same with `--memory 1GB`, so the whole pipeline is timed even when the default merge budget is too small',
+  ['--memory', '1GB'],
+);
 
 export const millerSplit: Benchmark = {
   name: MILLER,
@@ -96,4 +114,4 @@ export const millerSplit: Benchmark = {
   },
 };
 
-export const BENCHMARKS: readonly Benchmark[] = [naivePipeline, bulkpipeSplit, millerSplit];
+export const BENCHMARKS: readonly Benchmark[] = [naivePipeline, bulkpipeSplit, bulkpipeSplitLargeBudget, millerSplit];
