@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { writeSampleExport } from '../../../packages/transforms/src/sample/index.js';
 import { bulkpipeScanner, csvParseStream, papaparseChunked, udsvStream } from './candidates.js';
 import type { Candidate } from './candidates.js';
-import { bulkpipeRecords } from './bulkpipe-records.js';
+import { bulkpipeParseRecordsFromFile, bulkpipeRecords } from './bulkpipe-records.js';
 
 const CHUNK_BYTES = 64 * 1024;
 
@@ -37,7 +37,7 @@ const bytes = readFileSync(file);
 const chunks: Buffer[] = [];
 for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) chunks.push(bytes.subarray(offset, offset + CHUNK_BYTES));
 
-const candidates: Candidate[] = [bulkpipeScanner, bulkpipeRecords, udsvStream, papaparseChunked, csvParseStream].filter(
+const candidates: Candidate[] = [bulkpipeScanner, bulkpipeRecords, bulkpipeParseRecordsFromFile(file), udsvStream, papaparseChunked, csvParseStream].filter(
   (candidate) => values.only === undefined || candidate.name.toLowerCase().includes(values.only.toLowerCase()),
 );
 

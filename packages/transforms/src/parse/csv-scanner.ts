@@ -373,18 +373,13 @@ function unquotedEnd(text: string, from: number, delimiterCode: number): number 
   return length;
 }
 
-/** Physical line breaks in text[start, end): LF, CRLF (once) and lone CR. */
+/** Physical line breaks in text[start, end): LF, CRLF (once) and lone CR. Looks at nothing outside the range. */
 export function countLineBreaks(text: string, start: number, end: number): number {
   let breaks = 0;
-  let i = text.indexOf('\n', start);
-  while (i !== -1 && i < end) {
-    breaks++;
-    i = text.indexOf('\n', i + 1);
-  }
-  let r = text.indexOf('\r', start);
-  while (r !== -1 && r < end) {
-    if (text.charCodeAt(r + 1) !== LF || r + 1 >= end) breaks++;
-    r = text.indexOf('\r', r + 1);
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === LF) breaks++;
+    else if (c === CR && (i + 1 >= end || text.charCodeAt(i + 1) !== LF)) breaks++;
   }
   return breaks;
 }
