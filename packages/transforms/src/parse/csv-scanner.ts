@@ -120,15 +120,19 @@ export class CsvScanner {
     const length = text.length;
     const delimiter = this.delimiter;
     let pos = start;
-    // Positions of the next quote / CR / NUL at or after pos; `length` means "none in this chunk".
+    // Positions of the next LF / quote / CR / delimiter / NUL at or after pos; `length` means "none in this
+    // chunk". Cached so that no search runs past a record more than once per chunk: without the cache a
+    // chunk with no LF (lone-CR files) or no delimiter (one column) is rescanned for every record.
+    let nextLf = -1;
     let nextQuote = -1;
     let nextCr = -1;
+    let nextDelimiter = -1;
     // NULs are rare: most chunks have none, and then no record needs a look.
     const hasNul = text.indexOf('\0', start) !== -1;
     let nextNul = hasNul ? -1 : length;
     while (pos < length) {
-      let lf = text.indexOf('\n', pos);
-      if (lf === -1) lf = length;
+      if (nextLf < pos) nextLf = indexOrEnd(text, '\n', pos);
+      const lf = nextLf;
       if (nextQuote < pos) nextQuote = indexOrEnd(text, '"', pos);
       if (nextCr < pos) nextCr = indexOrEnd(text, '\r', pos);
 
@@ -143,12 +147,14 @@ export class CsvScanner {
         if (contentEnd - pos >= this.exactSizeCheckFrom) this.checkSize(text, pos, contentEnd);
         const cells: string[] = [];
         let cellStart = pos;
-        let d = text.indexOf(delimiter, cellStart);
-        while (d !== -1 && d < contentEnd) {
+        if (nextDelimiter < pos) nextDelimiter = indexOrEnd(text, delimiter, pos);
+        let d = nextDelimiter;
+        while (d < contentEnd) {
           cells.push(text.slice(cellStart, d));
           cellStart = d + 1;
-          d = text.indexOf(delimiter, cellStart);
+          d = indexOrEnd(text, delimiter, cellStart);
         }
+        nextDelimiter = d;
         cells.push(text.slice(cellStart, contentEnd));
         if (nextNul < pos) nextNul = indexOrEnd(text, '\0', pos);
         const flaw = nextNul < contentEnd ? nulFlaw(text, pos, nextNul, this.delimiterCode) : undefined;
