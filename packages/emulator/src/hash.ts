@@ -24,19 +24,6 @@ export function unitHash(text: string, seed: number): number {
   return fnv1a32(text, (0x811c9dc5 ^ Math.imul(seed | 0, 0x9e3779b1)) >>> 0) / 0x1_0000_0000;
 }
 
-/** 32 lowercase hex characters derived from the text (64 bits of it hashed): the shape of a real TNT id. */
-export function hex128(text: string, seed: number): string {
-  const a = fnv1a32(text, (0x811c9dc5 ^ Math.imul(seed | 0, 0x9e3779b1)) >>> 0);
-  const b = fnv1a32(text, (0x050c5d1f ^ Math.imul(seed | 0, 0x85ebca6b)) >>> 0);
-  const c = fnv1a32(String(a ^ 0x5bd1e995), b);
-  const d = fnv1a32(String(b ^ 0x27d4eb2f), a);
-  return hex8(a) + hex8(b) + hex8(c) + hex8(d);
-}
-
-function hex8(word: number): string {
-  return (word >>> 0).toString(16).padStart(8, '0');
-}
-
 /** mulberry32: a tiny seeded PRNG returning numbers in [0, 1). */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;

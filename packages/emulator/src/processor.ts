@@ -2,7 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { RowCursor } from './batch-text.js';
 import type { BatchHeader, BatchTextRules } from './batch-text.js';
 import { unitHash } from './hash.js';
-import { applyProfileRow } from './profiles.js';
+import { GroupedRowApplier } from './profiles.js';
 import type { RowWrite } from './profiles.js';
 import type { ClientSettings } from './settings.js';
 import type { BatchRecord, Store } from './store.js';
@@ -24,6 +24,9 @@ export interface QueuedBatch {
   stuck: boolean;
   readonly drops: ReadonlyArray<{ fraction: number; salt: number }>;
 }
+
+/** Rows per multi-row INSERT of new profiles (measured: 10-50 rows per statement is ~1.5x one row each). */
+const INSERT_GROUP_ROWS = 32;
 
 type QueueItem = { readonly readyAt: number; readonly batch: QueuedBatch } | { readonly readyAt: number; readonly task: () => void };
 
@@ -161,6 +164,14 @@ export class BatchProcessor {
       }
       store.transaction(() => {
         const write: RowWrite = { client: record.client, version: record.version, keyType: batch.header.keyType, batchId: record.batch_id, now: now(), settings: batch.settings, seed };
+        const applier = new GroupedRowApplier(store, write, INSERT_GROUP_ROWS, (id, outcome) => {
+          if (outcome === 'successful') record.successful += 1;
+          else if (outcome === 'notFound') record.not_found += 1;
+          else {
+            record.failed += 1;
+            if (id !== '') failedIds.push(id);
+          }
+        });
         for (let n = 0; n < chunkRows; n++) {
           const cells = cursor.next();
           if (cells === undefined) {
@@ -181,14 +192,10 @@ export class BatchProcessor {
             const value = cells[column]!;
             if (value !== '' && name !== undefined && name !== '') pairs.push([name, value]);
           }
-          const outcome = applyProfileRow(store, write, id, pairs);
-          if (outcome === 'successful') record.successful += 1;
-          else if (outcome === 'notFound') record.not_found += 1;
-          else {
-            record.failed += 1;
-            if (id !== '') failedIds.push(id);
-          }
+          applier.apply(id, pairs);
         }
+        applier.flush();
+        store.saveCounters();
         if (done) {
           record.status = 'complete';
           record.completed_at = now();

@@ -1,4 +1,4 @@
-import { hex128 } from './hash.js';
+import { fnv1a32 } from './hash.js';
 import type { KeyType } from './batch-text.js';
 import type { ClientSettings } from './settings.js';
 import type { ProfileRecord, StoredAttribute, Store } from './store.js';
@@ -57,9 +57,9 @@ export function isExpired(profile: ProfileRecord, now: number, settings: Readonl
   return now - profile.active_at >= settings.profileTtlMs;
 }
 
-/** The TNT id given to a profile a thirdPartyId created: 32 hex digits derived from client, id and seed, plus a cluster suffix. */
-export function derivedTntId(client: string, thirdPartyId: string, seed: number): string {
-  return `${hex128(`${client}\u0000${thirdPartyId}`, seed)}.28_0`;
+/** The first 8 hex digits of the TNT ids the emulator gives a client's new profiles (from client and seed). */
+export function tntPrefix(client: string, seed: number): string {
+  return fnv1a32(`${seed}\u0000${client}`).toString(16).padStart(8, '0');
 }
 
 /** Why an id cannot be a key, or undefined when it can (the emulator's own reading of the documented limits). */
@@ -96,20 +96,18 @@ export interface RowWrite {
  * Applies one row: `pairs` are (name, value) with empty values already left out. Writes nothing when the
  * row fails. v1 (and single updates, passed as version 1) never create a profile.
  */
-export function applyProfileRow(store: Store, write: RowWrite, id: string, pairs: ReadonlyArray<readonly [string, string]>): RowOutcome {
+export function applyProfileRow(store: Store, write: RowWrite, id: string, pairs: ReadonlyArray<readonly [string, string]>, tryInsertFirst = true): RowOutcome {
   const { client, version, keyType, batchId, now, settings } = write;
   if (idProblem(keyType, id, settings) !== undefined) return 'failed';
   const tracksOverride = version === 2 && keyType === 'thirdPartyId' && batchId !== undefined;
   const setBy = tracksOverride ? batchId : null;
 
-  if (version === 2 && pairs.length > 0) {
-    // fast path for the common bulk load: a new id is one INSERT; any conflict (existing, expired or a TNT
-    // id collision) falls through to the read-modify-write path below
-    const attributes = new Map<string, StoredAttribute>();
-    for (const [name, value] of pairs) attributes.set(name, [value, now, tracksOverride]);
-    const { json, bytes } = writeAttributes(attributes, now);
-    if (bytes > settings.maxProfileBytes) return 'failed';
-    if (store.tryInsertProfile(newProfile(write, id, 0, json, bytes, setBy))) return 'successful';
+  if (tryInsertFirst && version === 2 && pairs.length > 0) {
+    // fast path for the common bulk load: a new id is one INSERT; any conflict (existing, expired or a
+    // taken tnt id) falls through to the read-modify-write path below
+    const created = newProfileFor(store, write, id, pairs);
+    if (created === 'failed') return 'failed';
+    if (store.tryInsertProfile(created)) return 'successful';
   }
 
   const existing = findLiveProfile(store, client, keyType, id, now, settings);
@@ -132,10 +130,9 @@ export function applyProfileRow(store: Store, write: RowWrite, id: string, pairs
   if (bytes > settings.maxProfileBytes) return 'failed';
 
   if (existing === undefined) {
-    // a taken TNT id (a hash collision) gets a salted one
-    for (let salt = 0; !store.tryInsertProfile(newProfile(write, id, salt, json, bytes, setBy)); salt++) {
-      if (salt > 16) throw new Error(`cannot allocate a TNT id for ${keyType} ${id}`);
-      if (keyType === 'pcId') return 'failed';
+    // a generated tnt id can only be taken by a pcId spelled the same way: draw the next one
+    for (let attempt = 0; !store.tryInsertProfile(newProfile(store, write, id, json, bytes, setBy)); attempt++) {
+      if (keyType === 'pcId' || attempt > 16) return 'failed';
     }
   } else {
     existing.attrs = json;
@@ -148,11 +145,11 @@ export function applyProfileRow(store: Store, write: RowWrite, id: string, pairs
   return 'successful';
 }
 
-function newProfile(write: RowWrite, id: string, salt: number, attrs: string, bytes: number, v2Batch: string | null): ProfileRecord {
+function newProfile(store: Store, write: RowWrite, id: string, attrs: string, bytes: number, v2Batch: string | null): ProfileRecord {
   const isThirdParty = write.keyType === 'thirdPartyId';
   return {
     client: write.client,
-    tnt_id: isThirdParty ? derivedTntId(write.client, salt === 0 ? id : `${id}#${salt}`, write.seed) : id,
+    tnt_id: isThirdParty ? store.nextTntId(tntPrefix(write.client, write.seed)) : id,
     third_party_id: isThirdParty ? id : null,
     ecid: null,
     attrs,
@@ -162,6 +159,86 @@ function newProfile(write: RowWrite, id: string, salt: number, attrs: string, by
     active_at: write.now,
     v2_batch: v2Batch,
   };
+}
+
+/** The record a v2 row creates when its id is new, or 'failed' when it alone passes the external-data cap. */
+function newProfileFor(store: Store, write: RowWrite, id: string, pairs: ReadonlyArray<readonly [string, string]>): ProfileRecord | 'failed' {
+  const tracksOverride = write.keyType === 'thirdPartyId' && write.batchId !== undefined;
+  const attributes = new Map<string, StoredAttribute>();
+  for (const [name, value] of pairs) attributes.set(name, [value, write.now, tracksOverride]);
+  const { json, bytes } = writeAttributes(attributes, write.now);
+  if (bytes > write.settings.maxProfileBytes) return 'failed';
+  return newProfile(store, write, id, json, bytes, tracksOverride ? write.batchId! : null);
+}
+
+/**
+ * Applies v2 rows in groups: rows whose id may be new are buffered and inserted with one multi-row INSERT;
+ * the rows it did not insert (the id exists, or repeats within the group) then go, in their original order,
+ * through `applyProfileRow`. The result equals applying the rows one by one.
+ */
+export class GroupedRowApplier {
+  readonly #store: Store;
+  readonly #write: RowWrite;
+  readonly #groupRows: number;
+  readonly #onOutcome: (id: string, outcome: RowOutcome) => void;
+  #ids: string[] = [];
+  #pairs: Array<ReadonlyArray<readonly [string, string]>> = [];
+  #records: ProfileRecord[] = [];
+
+  constructor(store: Store, write: RowWrite, groupRows: number, onOutcome: (id: string, outcome: RowOutcome) => void) {
+    this.#store = store;
+    this.#write = write;
+    this.#groupRows = groupRows;
+    this.#onOutcome = onOutcome;
+  }
+
+  apply(id: string, pairs: ReadonlyArray<readonly [string, string]>): void {
+    const write = this.#write;
+    if (write.version !== 2 || pairs.length === 0 || idProblem(write.keyType, id, write.settings) !== undefined) {
+      this.flush();
+      this.#onOutcome(id, applyProfileRow(this.#store, write, id, pairs, false));
+      return;
+    }
+    const record = newProfileFor(this.#store, write, id, pairs);
+    if (record === 'failed') {
+      this.flush(); // keeps outcomes (and the listed failed ids) in row order
+      this.#onOutcome(id, 'failed');
+      return;
+    }
+    this.#ids.push(id);
+    this.#pairs.push(pairs);
+    this.#records.push(record);
+    if (this.#records.length >= this.#groupRows) this.flush();
+  }
+
+  flush(): void {
+    const records = this.#records;
+    if (records.length === 0) return;
+    const store = this.#store;
+    let insertedNow: (record: ProfileRecord) => boolean;
+    if (this.#write.keyType === 'thirdPartyId') {
+      // generated tnt ids are fresh: a record whose tnt id now holds its thirdPartyId was inserted here
+      const count = store.insertProfiles(records, false);
+      insertedNow =
+        count === records.length ? () => true : (record) => store.profileByTnt(record.client, record.tnt_id)?.third_party_id === record.third_party_id;
+    } else {
+      // a pcId is its own tnt id and may have existed before: ask which rows went in
+      const inserted = store.insertProfiles(records, true);
+      insertedNow = (record) => {
+        const at = inserted.indexOf(record.tnt_id);
+        if (at === -1) return false;
+        inserted.splice(at, 1);
+        return true;
+      };
+    }
+    for (let i = 0; i < records.length; i++) {
+      if (insertedNow(records[i]!)) this.#onOutcome(this.#ids[i]!, 'successful');
+      else this.#onOutcome(this.#ids[i]!, applyProfileRow(store, this.#write, this.#ids[i]!, this.#pairs[i]!, false));
+    }
+    this.#ids = [];
+    this.#pairs = [];
+    this.#records = [];
+  }
 }
 
 /** The documented fetch answer (TARGET-API.md §4): values are strings, names without `profile.`. */
@@ -180,9 +257,6 @@ export function profileDocument(profile: ProfileRecord, visitorId: string): Prof
   }
   return { client: profile.client, visitorId, modifiedAt: new Date(profile.modified_at).toISOString(), profileAttributes };
 }
-
-/** Distinguishes visitors an mbox call creates from an ECID alone. */
-let anonymousVisitors = 0;
 
 /** An mbox call seen by Target for a visitor: the input of the emulator's simulation endpoint. */
 export interface MboxCallInput {
@@ -212,7 +286,7 @@ export function simulateMboxCall(store: Store, client: string, input: MboxCallIn
     (input.ecid !== undefined ? live(store.profileByEcid(client, input.ecid)) : undefined);
   const created = profile === undefined;
   if (profile === undefined) {
-    const tntId = input.tntId ?? (input.thirdPartyId !== undefined ? derivedTntId(client, input.thirdPartyId, seed) : derivedTntId(client, `mbox:${input.ecid ?? ''}:${now}:${(anonymousVisitors += 1)}`, seed));
+    const tntId = input.tntId ?? store.nextTntId(tntPrefix(client, seed));
     // an expired profile under the same ids is replaced
     const stale = store.profileByTnt(client, tntId);
     if (stale !== undefined) store.deleteProfile(client, stale.tnt_id);
@@ -220,6 +294,7 @@ export function simulateMboxCall(store: Store, client: string, input: MboxCallIn
     if (staleThirdParty !== undefined) store.deleteProfile(client, staleThirdParty.tnt_id);
     profile = { client, tnt_id: tntId, third_party_id: null, ecid: null, attrs: '[]', data_bytes: 0, created_at: now, modified_at: now, active_at: now, v2_batch: null };
     if (!store.tryInsertProfile(profile)) throw new Error(`cannot create a profile for tnt id ${tntId}`);
+    store.saveCounters();
   }
   if (input.thirdPartyId !== undefined && profile.third_party_id !== input.thirdPartyId) {
     const other = store.profileByThirdParty(client, input.thirdPartyId);
