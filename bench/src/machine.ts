@@ -1,7 +1,7 @@
 /** What the results were measured on: machine, OS, Node, package versions, commit. */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { availableParallelism, cpus, release, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -15,6 +15,8 @@ export interface MachineInfo {
   readonly os: string;
   readonly node: string;
   readonly commit: string;
+  /** 1-minute load average when the runs ended: the machine is shared, and this says how busy it was. */
+  readonly loadAverage: number;
   /** name → version, for the packages whose speed is being measured. */
   readonly versions: Readonly<Record<string, string>>;
 }
@@ -42,6 +44,7 @@ export async function describeMachine(repoRoot: string, benchDir: string): Promi
     os: `${(await osName()) ?? process.platform} (kernel ${release()})`,
     node: process.version,
     commit: dirty ? `${commit} (with uncommitted changes)` : commit,
+    loadAverage: loadavg()[0] ?? 0,
     versions,
   };
 }

@@ -56,7 +56,8 @@ export function renderReport({ machine, reference, repeat, summaries }: ReportIn
   return [
     `### ${fmt(stats.rows)} rows — ${machine.date}`,
     '',
-    `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB RAM; ${machine.os}; Node ${machine.node}`,
+    `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB RAM; ${machine.os}; Node ${machine.node}; ` +
+      `load average ${machine.loadAverage.toFixed(1)} at the end (shared machine)`,
     `- Versions: ${versions}; commit ${machine.commit}`,
     `- Input: the reference export (\`generateSampleExport\`, seed 1): ${fmt(stats.rows)} rows, ${fmt(stats.bytes / 1e6, 1)} MB, ` +
       `${fmt(stats.distinctIds)} distinct ids, ${fmt(stats.duplicateRows)} duplicate rows, ${fmt(stats.invalidIdRows)} invalid ids, ` +

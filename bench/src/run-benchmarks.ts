@@ -51,7 +51,10 @@ export async function runBenchmarks(benchmarks: readonly Benchmark[], shared: Sh
       options.log(`run ${round + 1}/${options.repeat} ${benchmark.name}`);
       const measurement = await runCommand(benchmark.command(context), { cwd: shared.repoRoot, scratchDir: shared.workDir });
       if (measurement.exitCode !== 0) {
-        entry.failed = `exit ${measurement.exitCode ?? measurement.signal}: ${lastLines(measurement.stderr || measurement.stdout)}`;
+        const rss = measurement.peakRssBytes === undefined ? '' : `, peak RSS ${(measurement.peakRssBytes / 1e6).toFixed(0)} MB`;
+        entry.failed =
+          `exit ${measurement.exitCode ?? measurement.signal} after ${(measurement.wallMs / 1000).toFixed(1)} s${rss}: ` +
+          failureReason(measurement.stderr || measurement.stdout);
         options.log(`  failed: ${entry.failed}`);
         continue;
       }
@@ -86,6 +89,9 @@ function slug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 }
 
-function lastLines(text: string): string {
-  return text.trim().split('\n').slice(-3).join(' | ').slice(0, 500);
+/** The line that says what went wrong (CLIs print `error:`), else the last lines. */
+function failureReason(text: string): string {
+  const lines = text.trim().split('\n');
+  const error = lines.find((line) => /\berror\b/i.test(line));
+  return (error ?? lines.slice(-3).join(' | ')).trim().slice(0, 500);
 }
