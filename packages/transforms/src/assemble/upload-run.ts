@@ -317,7 +317,8 @@ export async function runUpload(options: UploadRunOptions, ctx: RunContext): Pro
       const message = error instanceof Error ? error.message : String(error);
       await journal.append({ type: 'run-end', outcome, message, counters: { ...ctx.counters } }).catch(() => undefined);
     }
-    throw error;
+    // An abort surfaces as its reason (as withRetry and the rate limiter do), not as the pipeline's AbortError.
+    throw ctx.signal.aborted ? ctx.signal.reason : error;
   } finally {
     await journal?.close().catch(() => undefined);
     await rowIndex?.close().catch(() => undefined);
