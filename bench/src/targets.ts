@@ -30,7 +30,10 @@ function find(summaries: readonly Summary[], name: string): Summary | undefined 
 /** A goal about `bulkpipe split` fails outright when split ran and failed: a crash meets no target. */
 function splitFailed(summaries: readonly Summary[]): { verdict: Verdict; detail: string } | undefined {
   const split = summaries.find((candidate) => candidate.name === SPLIT);
-  return split?.status === 'failed' ? { verdict: 'FAIL', detail: `split failed: ${split.notes[0] ?? 'see notes'}` } : undefined;
+  if (split?.status !== 'failed') return undefined;
+  const note = split.notes[0] ?? '';
+  const code = /\[([A-Z_]+)\]/.exec(note)?.[1];
+  return { verdict: 'FAIL', detail: `split failed${code === undefined ? '' : ` with ${code}`} (see the notes)` };
 }
 
 function check(pass: boolean, detail: string): { verdict: Verdict; detail: string } {
