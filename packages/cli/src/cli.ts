@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import { splitCommand } from './commands/split.js';
 import { validateCommand } from './commands/validate.js';
 import { sampleCommand } from './commands/sample.js';
+import { emulatorCommand } from './commands/emulator.js';
 import { loadConfigFile } from './options/config-file.js';
 import { ExitCode } from './exit-codes.js';
 import { DASH_TOKEN } from './dash-token.js';
@@ -28,6 +29,7 @@ export function buildCli(argv: readonly string[], cwd = process.cwd()): Argv {
     .command(splitCommand)
     .command(validateCommand)
     .command(sampleCommand)
+    .command(emulatorCommand)
     .demandCommand(1, 'Name a command: bulkpipe <command> --help shows its options and examples.')
     .strict()
     .fail((message, error) => {
