@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { ErrorCode, batchesInPhase, readJournal } from '@bulkpipe/core';
+import type { BulkpipeError } from '@bulkpipe/core';
 import { runUpload } from '../src/assemble/upload-run.js';
 import type { UploadEvents } from '../src/upload/upload-events.js';
 import { context, emulator, exportCsv, fastRun, tempDir, writeExport } from './upload-helpers.js';
@@ -115,7 +116,7 @@ test('an edit past the fingerprinted head that keeps the size is caught by the b
   start.inputs = [print];
   journal[0] = JSON.stringify(start);
   await writeFile(journalPath, journal.join('\n'));
-  const error = await t.throwsAsync(runUpload(fastRun(server, input, { journalPath }), context()), { code: ErrorCode.RESUME_MISMATCH });
+  const error = await t.throwsAsync<BulkpipeError>(runUpload(fastRun(server, input, { journalPath }), context()), { code: ErrorCode.RESUME_MISMATCH });
   t.is(error?.context.batchSeq, 3);
 });
 

@@ -48,6 +48,18 @@ export interface BatchBuiltRecord {
   /** Where the batch's first and last rows came from. */
   readonly firstLine: RowOrigin;
   readonly lastLine: RowOrigin;
+  /** A few rows as sent, for `bulkpipe verify` (values hashed: the journal holds no attribute values). */
+  readonly sample?: readonly SentRowSample[];
+}
+
+/** One sent row, recorded so that a later verification can fetch the profile and compare. */
+export interface SentRowSample {
+  /** The profile id as sent. */
+  readonly id: string;
+  /** The batch's key column. */
+  readonly idType: 'thirdPartyId' | 'pcId';
+  /** Attribute name → `sha256:` + the first 16 hex digits of the SHA-256 of the non-empty value sent. */
+  readonly values: Readonly<Record<string, string>>;
 }
 
 /** Written (and fsynced) right before each POST: a crash after it leaves the batch "in doubt". */

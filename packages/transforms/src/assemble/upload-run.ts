@@ -65,6 +65,8 @@ export interface UploadRunOptions extends BatchPipelineOptions {
   retry?: RetryPolicyOptions;
   /** Build the batches, send nothing, return the plan. @default false */
   dryRun?: boolean;
+  /** Rows per batch recorded in the journal (values hashed) for `verifySample`. @default 20 */
+  samplePerBatch?: number;
   /** Where failed rows are listed, mapped back to input lines. @default none */
   failedCsvPath?: string;
   /** Progress events. @default a new emitter (see `UploadReport`) */
@@ -275,6 +277,8 @@ export async function runUpload(options: UploadRunOptions, ctx: RunContext): Pro
       {
         ...(client ? { client } : {}),
         apiVersion,
+        idType: options.idType ?? 'thirdPartyId',
+        ...(options.samplePerBatch === undefined ? {} : { samplePerBatch: options.samplePerBatch }),
         ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
         ...(journal ? { journal } : {}),
         ...(replay ? { replay } : {}),

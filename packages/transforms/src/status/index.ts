@@ -7,3 +7,7 @@ export type { Reconciliation } from './reconcile.js';
 export { FailedCsvWriter, FAILED_COLUMNS } from './failed-csv-writer.js';
 export type { FailedLine } from './failed-csv-writer.js';
 export { writeFailedLines, failedSelection } from './failed-lines.js';
+export { pollStatuses } from './poll-statuses.js';
+export type { PollStatusesOptions, PolledStatus } from './poll-statuses.js';
+export { verifySample, ADOBE_LOSS_ALLOWANCE } from './verify-sample.js';
+export type { VerifySampleOptions, VerifyReport, SampleMismatch } from './verify-sample.js';

@@ -16,3 +16,4 @@ export type {
   RateLimitedEvent,
   BatchStatusEvent,
 } from './upload-events.js';
+export { sampleBatch, valueDigest, idRank } from './sent-sample.js';

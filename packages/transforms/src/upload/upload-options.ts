@@ -1,6 +1,6 @@
 /** Options of the upload sink, resolved once into a frozen normalized form. */
 import { invalidOption, resolveRetryPolicy } from '@bulkpipe/core';
-import type { ApiVersion, Clock, JournalReplay, JournalWriter, Random, RetryPolicy, RetryPolicyOptions, TargetClient, Timers } from '@bulkpipe/core';
+import type { ApiVersion, IdType, Clock, JournalReplay, JournalWriter, Random, RetryPolicy, RetryPolicyOptions, TargetClient, Timers } from '@bulkpipe/core';
 import type { BatchProgress } from './batch-progress.js';
 import type { BatchRowIndex } from './batch-row-index.js';
 import type { UploadEmitter } from './upload-events.js';
@@ -26,6 +26,10 @@ export interface UploadOptions {
   rowIndex?: BatchRowIndex;
   /** Called when Target accepted a batch (or the journal says it did): status tracking starts here. */
   onAccepted?: (batch: BatchProgress) => void;
+  /** The batches' key column (recorded with the verification sample). @default 'thirdPartyId' */
+  idType?: IdType;
+  /** Rows per batch recorded (values hashed) in the journal for `verifySample`. @default 20 */
+  samplePerBatch?: number;
   /** Time and randomness of the retry waits (tests). @default the system's */
   clock?: Clock;
   timers?: Timers;
@@ -37,6 +41,8 @@ export interface ResolvedUploadOptions {
   readonly concurrency: number;
   readonly retry: RetryPolicy;
   readonly dryRun: boolean;
+  readonly idType: IdType;
+  readonly samplePerBatch: number;
 }
 
 export const DEFAULT_UPLOAD_CONCURRENCY = 2;
@@ -49,5 +55,9 @@ export function resolveUploadOptions(options: UploadOptions): ResolvedUploadOpti
   const dryRun = options.dryRun ?? false;
   if (typeof dryRun !== 'boolean') throw invalidOption('dryRun', 'a boolean', dryRun);
   if (!dryRun && options.client === undefined) throw invalidOption('client', 'a TargetClient (only a dry run can do without)', undefined);
-  return Object.freeze({ apiVersion, concurrency, retry: resolveRetryPolicy(options.retry ?? {}), dryRun });
+  const idType = options.idType ?? 'thirdPartyId';
+  if (idType !== 'thirdPartyId' && idType !== 'pcId') throw invalidOption('idType', "'thirdPartyId' or 'pcId'", idType);
+  const samplePerBatch = options.samplePerBatch ?? 20;
+  if (!(Number.isSafeInteger(samplePerBatch) && samplePerBatch >= 0)) throw invalidOption('samplePerBatch', 'an integer ≥ 0', samplePerBatch);
+  return Object.freeze({ apiVersion, concurrency, retry: resolveRetryPolicy(options.retry ?? {}), dryRun, idType, samplePerBatch });
 }

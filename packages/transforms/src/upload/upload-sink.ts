@@ -20,6 +20,7 @@ import type { BatchSubmission, JournalReplay } from '@bulkpipe/core';
 import type { Batch } from '../batch/index.js';
 import type { RunContext } from '../run-context.js';
 import { errorSummary, progressOf } from './batch-progress.js';
+import { sampleBatch } from './sent-sample.js';
 import type { BatchProgress } from './batch-progress.js';
 import { resolveUploadOptions } from './upload-options.js';
 import type { ResolvedUploadOptions, UploadOptions } from './upload-options.js';
@@ -138,7 +139,17 @@ export class UploadSink extends Writable {
     }
 
     if (prior?.built === undefined) {
-      await journal?.append({ type: 'batch-built', seq: batch.seq, sha256: batch.sha256, rows: batch.rows, bytes: batch.bytes, firstLine: entry.firstLine, lastLine: entry.lastLine });
+      const sample = journal && this.resolved.samplePerBatch > 0 ? sampleBatch(batch, this.resolved.idType, this.resolved.samplePerBatch) : [];
+      await journal?.append({
+        type: 'batch-built',
+        seq: batch.seq,
+        sha256: batch.sha256,
+        rows: batch.rows,
+        bytes: batch.bytes,
+        firstLine: entry.firstLine,
+        lastLine: entry.lastLine,
+        ...(sample.length > 0 ? { sample } : {}),
+      });
     }
     const client = this.options.client!;
     const signal = this.controller.signal;
