@@ -5,6 +5,11 @@ import { splitCommand } from './commands/split.js';
 import { validateCommand } from './commands/validate.js';
 import { sampleCommand } from './commands/sample.js';
 import { emulatorCommand } from './commands/emulator.js';
+import { runCommandModule } from './commands/run.js';
+import { demoCommand } from './commands/demo.js';
+import { statusCommand } from './commands/status.js';
+import { fetchCommand } from './commands/fetch.js';
+import { verifyCommand } from './commands/verify.js';
 import { loadConfigFile } from './options/config-file.js';
 import { ExitCode } from './exit-codes.js';
 import { DASH_TOKEN } from './dash-token.js';
@@ -26,6 +31,11 @@ export function buildCli(argv: readonly string[], cwd = process.cwd()): Argv {
     .scriptName('bulkpipe')
     .usage('$0 <command> [options]\n\nStream CRM and warehouse exports into Adobe Target profiles (Bulk Profile Update API).')
     .config(config)
+    .command(demoCommand)
+    .command(runCommandModule)
+    .command(statusCommand)
+    .command(verifyCommand)
+    .command(fetchCommand)
     .command(splitCommand)
     .command(validateCommand)
     .command(sampleCommand)

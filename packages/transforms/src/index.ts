@@ -10,3 +10,5 @@ export * from './batch-files/index.js';
 export * from './rejects/index.js';
 export * from './sample/index.js';
 export * from './assemble/index.js';
+export * from './upload/index.js';
+export * from './status/index.js';

@@ -2,8 +2,7 @@
  * One pipeline run as the CLI does it: a run context with the configured ceiling, the rejects file, progress
  * or NDJSON events, and the summary. Shared by `split` and `validate` (and later `run`).
  */
-import type { Writable } from 'node:stream';
-import { RunContext, RejectsCsvWriter, attachRejectsWriter, runBatchPipeline } from '@bulkpipe/transforms';
+import { RunContext, RejectsCsvWriter, attachRejectsWriter } from '@bulkpipe/transforms';
 import { isBulkpipeError } from '@bulkpipe/core';
 import type { RejectedRow } from '@bulkpipe/core';
 import type { CommandIo } from '../command-runner.js';
@@ -14,12 +13,12 @@ import { ProgressReporter } from '../output/progress.js';
 import { buildSummary, renderSummary } from '../output/summary.js';
 import type { BatchSummary, RunSummary } from '../output/summary.js';
 
-export interface PipelineRunOptions {
+export interface PipelineRunOptions<R> {
   command: string;
   resolved: ResolvedPipeline;
   io: CommandIo;
-  /** Where the batches go. */
-  sink: Writable;
+  /** Runs the pipeline with the prepared context (into batch files, a null sink, or Target). */
+  execute: (ctx: RunContext, progress: ProgressReporter) => Promise<R>;
   /** rejects.csv path, or undefined to keep rejects only in the summary. */
   rejectsPath?: string;
   /** The batches the sink has taken so far, for the summary. */
@@ -28,13 +27,15 @@ export interface PipelineRunOptions {
   enforceRejectRate?: boolean;
 }
 
-export interface PipelineRunResult {
+export interface PipelineRunResult<R> {
   exitCode: ExitCode;
   summary: RunSummary;
+  /** What `execute` returned, when it did not throw. */
+  result?: R;
   error?: unknown;
 }
 
-export async function runPipelineCommand(options: PipelineRunOptions): Promise<PipelineRunResult> {
+export async function runPipelineCommand<R>(options: PipelineRunOptions<R>): Promise<PipelineRunResult<R>> {
   const { io, resolved } = options;
   const ctx = new RunContext({ signal: io.signal, maxRejectRate: resolved.maxRejectRate, enforceRejectRate: options.enforceRejectRate ?? true });
   const startedAt = ctx.clock.now();
@@ -49,8 +50,9 @@ export async function runPipelineCommand(options: PipelineRunOptions): Promise<P
   });
 
   let error: unknown;
+  let result: R | undefined;
   try {
-    await runBatchPipeline(resolved.pipeline, ctx, options.sink);
+    result = await options.execute(ctx, progress);
   } catch (caught) {
     error = caught;
   } finally {
@@ -67,7 +69,11 @@ export async function runPipelineCommand(options: PipelineRunOptions): Promise<P
   } else if (!summary.booksBalance || summary.rejectRate > summary.maxRejectRate) {
     exitCode = ExitCode.FAILED;
   }
-  if (io.json) io.event('summary', { ...summary, exitCode });
+  return { exitCode, summary, error, ...(result !== undefined ? { result } : {}) };
+}
+
+/** The run report: human text on stderr, or the `summary` NDJSON event. */
+export function printSummary(io: CommandIo, summary: RunSummary, exitCode: ExitCode, extra: object = {}): void {
+  if (io.json) io.event('summary', { ...summary, ...extra, exitCode });
   else io.log(renderSummary(summary));
-  return { exitCode, summary, error };
 }

@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { writeBatchFiles, writeManifest } from '@bulkpipe/transforms';
+import { runBatchPipeline, writeBatchFiles, writeManifest } from '@bulkpipe/transforms';
 import { runCommand } from '../command-runner.js';
 import { ExitCode } from '../exit-codes.js';
 import { withPipelineOptions, resolvePipelineArgs } from '../options/pipeline-options.js';
 import type { PipelineArgs } from '../options/pipeline-options.js';
-import { runPipelineCommand } from './pipeline-run.js';
+import { printSummary, runPipelineCommand } from './pipeline-run.js';
 
 interface SplitArgs extends PipelineArgs {
   out: string;
@@ -34,10 +34,11 @@ export const splitCommand: CommandModule<object, SplitArgs> = {
         command: 'split',
         resolved,
         io,
-        sink: files,
+        execute: (ctx) => runBatchPipeline(resolved.pipeline, ctx, files),
         rejectsPath: join(out, 'rejects.csv'),
         batches: () => files.entries.map((entry, index) => ({ ...entry, seq: index + 1 })),
       });
+      printSummary(io, result.summary, result.exitCode);
       if (result.error !== undefined && result.exitCode !== ExitCode.FAILED) return result.exitCode;
       await writeManifest(out, files.entries, result.summary);
       io.log(`bulkpipe split: wrote ${files.entries.length} batch files, manifest.json and rejects.csv to ${out}`);

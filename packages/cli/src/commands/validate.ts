@@ -1,10 +1,10 @@
 import type { CommandModule } from 'yargs';
-import { discardBatches } from '@bulkpipe/transforms';
+import { discardBatches, runBatchPipeline } from '@bulkpipe/transforms';
 import { runCommand } from '../command-runner.js';
 import { withPipelineOptions, resolvePipelineArgs } from '../options/pipeline-options.js';
 import type { PipelineArgs } from '../options/pipeline-options.js';
 import type { BatchSummary } from '../output/summary.js';
-import { runPipelineCommand } from './pipeline-run.js';
+import { printSummary, runPipelineCommand } from './pipeline-run.js';
 
 export const validateCommand: CommandModule<object, PipelineArgs & { rejects?: string }> = {
   command: 'validate <input...>',
@@ -23,11 +23,12 @@ export const validateCommand: CommandModule<object, PipelineArgs & { rejects?: s
         command: 'validate',
         resolved,
         io,
-        sink: discardBatches((batch) => batches.push({ seq: batch.seq, rows: batch.rows, bytes: batch.bytes, sha256: batch.sha256, firstLine: batch.firstLine, lastLine: batch.lastLine })),
+        execute: (ctx) => runBatchPipeline(resolved.pipeline, ctx, discardBatches((batch) => batches.push({ seq: batch.seq, rows: batch.rows, bytes: batch.bytes, sha256: batch.sha256, firstLine: batch.firstLine, lastLine: batch.lastLine }))),
         ...(args.rejects !== undefined ? { rejectsPath: args.rejects } : {}),
         batches: () => batches,
         enforceRejectRate: false,
       });
+      printSummary(io, result.summary, result.exitCode);
       return result.exitCode;
     }),
 };

@@ -49,3 +49,14 @@ export function parsePositiveInteger(option: string, value: unknown): number {
   if (typeof number === 'number' && Number.isSafeInteger(number) && number > 0) return number;
   throw invalidOption(option, 'a positive whole number', value);
 }
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?$/i;
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/** `90s`, `15m`, `1h`, `500ms`; a bare number is milliseconds. */
+export function parseDuration(option: string, value: unknown): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  const match = typeof value === 'string' ? DURATION.exec(value.trim()) : null;
+  if (match) return Math.round(Number(match[1]) * (DURATION_MS[(match[2] ?? 'ms').toLowerCase()] ?? 1));
+  throw invalidOption(option, 'a duration such as 90s, 15m or 1h', value);
+}

@@ -74,6 +74,15 @@ export class ProgressReporter {
     }
   }
 
+  /** Prints a message line without tearing the TTY progress line (it is redrawn on the next tick). */
+  log(message: string): void {
+    if (this.lineShown) {
+      this.stream.write(`\r\x1b[2K${message}\n`);
+    } else {
+      this.stream.write(`${message}\n`);
+    }
+  }
+
   /** Stops ticking and clears the TTY line, so the summary starts on a clean line. */
   stop(): void {
     clearInterval(this.timer);

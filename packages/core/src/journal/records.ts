@@ -34,6 +34,16 @@ export interface RunStartRecord {
   readonly inputs: readonly InputFingerprint[];
   /** True when this run continues an earlier one in the same journal. */
   readonly resumed?: boolean;
+  /** Where the run sends (no secrets), so `bulkpipe status` and `verify` need only the journal. */
+  readonly target?: RunTarget;
+}
+
+export interface RunTarget {
+  readonly client: string;
+  readonly apiVersion: 'v1' | 'v2';
+  /** The endpoint, when not Target's default for the client. */
+  readonly baseUrl?: string;
+  readonly idType: 'thirdPartyId' | 'pcId';
 }
 
 export interface BatchBuiltRecord {

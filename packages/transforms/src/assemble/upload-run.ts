@@ -252,7 +252,13 @@ export async function runUpload(options: UploadRunOptions, ctx: RunContext): Pro
   try {
     if (journalPath !== undefined) {
       journal = await JournalWriter.open(journalPath, { secrets, fsync: options.journalFsync ?? true, ...(options.clock ? { clock: options.clock } : {}) });
-      await journal.append({ type: 'run-start', runId: randomUUID(), configHash, inputs, ...(replay ? { resumed: true } : {}) });
+      const target = {
+        client: options.client,
+        apiVersion: options.apiVersion ?? 'v2',
+        idType: options.idType ?? 'thirdPartyId',
+        ...(options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : {}),
+      } as const;
+      await journal.append({ type: 'run-start', runId: randomUUID(), configHash, inputs, target, ...(replay ? { resumed: true } : {}) });
     }
     if (!dryRun && (options.failedCsvPath !== undefined || wait)) rowIndex = await BatchRowIndex.create(options.workDir);
     const time = { ...(options.clock ? { clock: options.clock } : {}), ...(options.timers ? { timers: options.timers } : {}), ...(options.random ? { random: options.random } : {}) };
