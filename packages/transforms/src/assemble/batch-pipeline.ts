@@ -3,22 +3,21 @@
  * `bulkpipe split`, `validate` and `run` differ only in the sink. Cheap row steps are fused into one stream
  * (one hop per chunk instead of one per stage); parse and batch keep their own, because they do I/O-sized work.
  */
-import { Writable } from 'node:stream';
+import { Duplex, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { IdType, InputRecord, ProfileRow, ValuePolicy } from '@bulkpipe/core';
+import type { IdType, InputRecord, ValuePolicy } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
-import { chainSteps } from '../step.js';
-import type { Step } from '../step.js';
 import { stepToStream } from '../step-stream.js';
 import { parseRecords } from '../parse/index.js';
 import type { ParseInput, ParseOptions } from '../parse/index.js';
 import { createMapStep } from '../map/index.js';
 import type { Mapping } from '../map/index.js';
-import { createValidateStep } from '../validate/index.js';
-import { mergeStage } from '../merge/index.js';
+import { resolveMergeOptions } from '../merge/index.js';
 import type { MergeOptions } from '../merge/index.js';
-import { createBatchStep } from '../batch/index.js';
-import type { Batch, BatchOptions } from '../batch/index.js';
+import { ArenaMerge } from '../merge/arena-merge.js';
+import { resolveBatchOptions } from '../batch/index.js';
+import type { Batch, BatchOptions, ResolvedBatchOptions } from '../batch/index.js';
+import { ByteBatcher } from '../batch/byte-batcher.js';
 
 export interface BatchPipelineOptions {
   inputs: readonly ParseInput[];
@@ -33,24 +32,6 @@ export interface BatchPipelineOptions {
   batch?: Omit<BatchOptions, 'idType'>;
 }
 
-/**
- * Judges the reject ceiling before the first merged row goes on. The in-memory merge emits nothing before the
- * input ends, so at that moment every parse and validation reject is known: a bad run sends nothing.
- */
-function rejectCeilingGate(ctx: RunContext): Step<ProfileRow, ProfileRow> {
-  let judged = false;
-  return {
-    push(row, emit) {
-      if (!judged) {
-        judged = true;
-        ctx.checkRejectRate();
-      }
-      emit(row);
-    },
-    flush() {},
-  };
-}
-
 async function* readInputs(inputs: readonly ParseInput[], options: BatchPipelineOptions['parse'], ctx: RunContext): AsyncGenerator<InputRecord[]> {
   for (const input of inputs) yield* parseRecords(input, { ...options }, ctx);
 }
@@ -58,21 +39,43 @@ async function* readInputs(inputs: readonly ParseInput[], options: BatchPipeline
 /**
  * Runs the whole pipeline into `sink` (an object-mode Writable taking `Batch[]` chunks). Resolves when the
  * sink has finished; rejects with the first fatal error (bad configuration, unreadable input, reject ceiling).
+ *
+ * Validate, merge and batch run as one fused stage over encoded bytes (see merge/arena-merge.ts): the same
+ * output as chaining the public stages, without a JS object per held row.
  */
 export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunContext, sink: Writable): Promise<void> {
   const idType = options.idType ?? 'thirdPartyId';
-  let rowSteps: Step<InputRecord, ProfileRow> = createValidateStep({ idColumn: options.idColumn, idType, valuePolicy: options.valuePolicy }, ctx);
-  if (options.mapping) rowSteps = chainSteps(createMapStep(options.mapping, ctx), rowSteps);
-  await pipeline(
-    readInputs(options.inputs, options.parse, ctx),
-    stepToStream(rowSteps),
-    mergeStage({ ...options.merge }, ctx),
-    stepToStream(chainSteps(rejectCeilingGate(ctx), createBatchStep({ ...options.batch, idType }, ctx)), { highWaterMark: 1 }),
-    sink,
-    { signal: ctx.signal },
-  );
+  const merge = new ArenaMerge({ idColumn: options.idColumn, idType, valuePolicy: options.valuePolicy }, resolveMergeOptions({ ...options.merge }), ctx);
+  const batchOptions = resolveBatchOptions({ ...options.batch, idType });
+  const input = readInputs(options.inputs, options.parse, ctx);
+  const stage = mergeAndBatch(merge, batchOptions, ctx);
+  if (options.mapping) await pipeline(input, stepToStream(createMapStep(options.mapping, ctx)), stage, sink, { signal: ctx.signal });
+  else await pipeline(input, stage, sink, { signal: ctx.signal });
   ctx.checkRejectRate();
   ctx.assertBooksBalance();
+}
+
+/**
+ * InputRecord chunks in, Batch arrays out. The reject ceiling is judged before the first merged row goes on:
+ * the in-memory merge emits nothing before the input ends, so at that moment every parse and validation
+ * reject is known, and a bad run sends nothing.
+ */
+function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ctx: RunContext): Duplex {
+  return Duplex.from(async function* (source: AsyncIterable<InputRecord | InputRecord[]>) {
+    for await (const chunk of source) {
+      if (Array.isArray(chunk)) for (const record of chunk) merge.push(record);
+      else merge.push(chunk);
+    }
+    let ready: Batch[] = [];
+    const batcher = new ByteBatcher(batchOptions, ctx, (batch) => ready.push(batch), () => ctx.checkRejectRate());
+    for (const _ of merge.drain(batcher)) {
+      if (ready.length === 0) continue;
+      yield ready;
+      ready = [];
+    }
+    batcher.flush();
+    if (ready.length > 0) yield ready;
+  });
 }
 
 /** A sink that drops batches: `bulkpipe validate` runs every check without writing. */

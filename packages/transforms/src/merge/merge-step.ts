@@ -90,7 +90,7 @@ export function mergeStage(options: MergeOptions, ctx: RunContext, stageOptions:
  * Rejects every row of an id whose rows disagree. Its folds were counted as merged; they move to rejected so
  * that read = rejected + merged + sent still holds.
  */
-function rejectConflicting(row: MergedRow, conflict: MergeConflict, ctx: RunContext): void {
+export function rejectConflicting(row: MergedRow, conflict: MergeConflict, ctx: RunContext): void {
   ctx.counters.merged -= row.origins.length - 1;
   const { attribute, held, incoming } = conflict;
   for (const origin of row.origins) {

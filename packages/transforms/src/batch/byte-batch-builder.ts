@@ -1,0 +1,194 @@
+/**
+ * The batch under construction, fed with encoded row bytes (the merge arena's lines) instead of strings.
+ * Same arithmetic as BatchBuilder: the header only grows by appending names, so a row's cells never move
+ * once placed and the body size is known exactly before the row is accepted. A row whose names map to
+ * columns 0…n-1 in order (most rows) is copied as is; others are re-laid into their columns.
+ */
+import { createHash } from 'node:crypto';
+import { encodeBatchHeader } from '@bulkpipe/core';
+import type { RowOrigin } from '@bulkpipe/core';
+import type { Batch } from './batch.js';
+import type { ResolvedBatchOptions } from './batch-options.js';
+import type { RowShape } from '../merge/row-shape.js';
+
+const LF = 0x0a;
+const COMMA = 0x2c;
+const INITIAL_LINE_BYTES = 64 * 1024;
+
+/** Where a shape's names sit in this batch: column per name, and whether that is simply 0…n-1. */
+interface ShapeColumns {
+  readonly columns: Int32Array;
+  readonly lastColumn: number;
+  readonly inOrder: boolean;
+}
+
+export class ByteBatchBuilder {
+  private readonly columnOf = new Map<string, number>();
+  private readonly names: string[] = [];
+  private readonly shapeColumns: (ShapeColumns | undefined)[] = [];
+  /** The data lines, each with its LF, back to back. */
+  private lines: Buffer;
+  private linesLength = 0;
+  private readonly ids: string[] = [];
+  private readonly origins: (readonly RowOrigin[])[] = [];
+  private bodyBytes: number;
+  private firstLine = Number.POSITIVE_INFINITY;
+  private lastLine = Number.NEGATIVE_INFINITY;
+  /** Scratch: where each value of the row being re-laid starts and ends. */
+  private valueStart = new Int32Array(64);
+  private valueEnd = new Int32Array(64);
+
+  constructor(
+    private readonly options: ResolvedBatchOptions,
+    lines?: Buffer,
+  ) {
+    this.bodyBytes = 'batch='.length + options.idType.length + 1;
+    this.lines = lines ?? Buffer.allocUnsafe(INITIAL_LINE_BYTES);
+  }
+
+  get rows(): number {
+    return this.ids.length;
+  }
+
+  get full(): boolean {
+    return this.ids.length >= this.options.maxRows;
+  }
+
+  /**
+   * Adds the row `src[start, end)` (encoded id, then `,value` per name of `shape`) when the body stays strictly
+   * below maxBytes and within maxRows; false (and no change) otherwise.
+   */
+  tryAdd(src: Buffer, start: number, end: number, idBytes: number, shape: RowShape, id: string, origins: readonly RowOrigin[]): boolean {
+    if (this.full) return false;
+    let placed = this.shapeColumns[shape.id];
+    let headerGrowth = 0;
+    let lastColumn: number;
+    if (placed !== undefined) {
+      lastColumn = placed.lastColumn;
+    } else {
+      lastColumn = -1;
+      let nextColumn = this.names.length;
+      const names = shape.names;
+      for (let i = 0; i < names.length; i++) {
+        let column = this.columnOf.get(names[i]!);
+        if (column === undefined) {
+          column = nextColumn++;
+          headerGrowth += 1 + shape.encodedNames[i]!.length;
+        }
+        if (column > lastColumn) lastColumn = column;
+      }
+    }
+    const n = shape.names.length;
+    const valueBytes = end - start - idBytes - n;
+    const lineBytes = idBytes + lastColumn + 1 + valueBytes + 1;
+    const bodyBytes = this.bodyBytes + headerGrowth + lineBytes;
+    if (bodyBytes >= this.options.maxBytes) return false;
+
+    if (placed === undefined) placed = this.place(shape);
+    this.reserve(lineBytes);
+    const lines = this.lines;
+    let o = this.linesLength;
+    if (placed.inOrder) {
+      o += src.copy(lines, o, start, end);
+    } else {
+      o = this.relay(src, start, end, idBytes, placed, lines, o);
+    }
+    lines[o++] = LF;
+    this.linesLength = o;
+    this.ids.push(id);
+    this.origins.push(origins);
+    for (const origin of origins) {
+      if (origin.line < this.firstLine) this.firstLine = origin.line;
+      if (origin.line > this.lastLine) this.lastLine = origin.line;
+    }
+    this.bodyBytes = bodyBytes;
+    return true;
+  }
+
+  /** Gives the shape's new names their columns (the row was accepted) and remembers where its names sit. */
+  private place(shape: RowShape): ShapeColumns {
+    const columns = new Int32Array(shape.names.length);
+    let lastColumn = -1;
+    let inOrder = true;
+    shape.names.forEach((name, i) => {
+      let column = this.columnOf.get(name);
+      if (column === undefined) {
+        column = this.names.push(name) - 1;
+        this.columnOf.set(name, column);
+      }
+      columns[i] = column;
+      if (column !== i) inOrder = false;
+      if (column > lastColumn) lastColumn = column;
+    });
+    const placed = { columns, lastColumn, inOrder };
+    this.shapeColumns[shape.id] = placed;
+    return placed;
+  }
+
+  /** Writes the row with each value in its column (empty cells between, none after the last value). */
+  private relay(src: Uint8Array, start: number, end: number, idBytes: number, placed: ShapeColumns, lines: Buffer, at: number): number {
+    const n = placed.columns.length;
+    if (this.valueStart.length < placed.lastColumn + 1) {
+      this.valueStart = new Int32Array(placed.lastColumn + 1);
+      this.valueEnd = new Int32Array(placed.lastColumn + 1);
+    }
+    const valueStart = this.valueStart;
+    const valueEnd = this.valueEnd;
+    valueStart.fill(-1, 0, placed.lastColumn + 1);
+    // Encoded values hold no comma: the row's commas are exactly its cell boundaries.
+    let p = start + idBytes;
+    for (let i = 0; i < n; i++) {
+      const from = p + 1;
+      let to = from;
+      while (to < end && src[to] !== COMMA) to++;
+      const column = placed.columns[i]!;
+      valueStart[column] = from;
+      valueEnd[column] = to;
+      p = to;
+    }
+    let o = at + copyBytes(src, start, start + idBytes, lines, at);
+    for (let column = 0; column <= placed.lastColumn; column++) {
+      lines[o++] = COMMA;
+      const from = valueStart[column]!;
+      if (from >= 0) o += copyBytes(src, from, valueEnd[column]!, lines, o);
+    }
+    return o;
+  }
+
+  private reserve(bytes: number): void {
+    if (this.linesLength + bytes <= this.lines.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.lines.length * 2, this.linesLength + bytes));
+    this.lines.copy(grown, 0, 0, this.linesLength);
+    this.lines = grown;
+  }
+
+  /** The finished batch, and the line buffer for the next builder to reuse. */
+  build(seq: number): { batch: Batch; lines: Buffer } {
+    const header = encodeBatchHeader(this.options.idType, this.names);
+    const body = Buffer.allocUnsafeSlow(this.bodyBytes);
+    let offset = body.write(header, 0, 'latin1');
+    body[offset++] = LF;
+    offset += this.lines.copy(body, offset, 0, this.linesLength);
+    // The caps are only as good as the arithmetic: a mismatch is a bug, and must never reach Target.
+    if (offset !== this.bodyBytes) {
+      throw new Error(`bulkpipe bug: batch ${seq} body is ${offset} bytes, the batcher computed ${this.bodyBytes}`);
+    }
+    const batch: Batch = {
+      seq,
+      body,
+      rows: this.ids.length,
+      bytes: body.length,
+      sha256: createHash('sha256').update(body).digest('hex'),
+      firstLine: this.firstLine,
+      lastLine: this.lastLine,
+      ids: this.ids,
+      origins: this.origins,
+    };
+    return { batch, lines: this.lines };
+  }
+}
+
+function copyBytes(src: Uint8Array, from: number, to: number, target: Uint8Array, at: number): number {
+  for (let i = from; i < to; i++) target[at + i - from] = src[i]!;
+  return to - from;
+}

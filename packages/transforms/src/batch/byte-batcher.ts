@@ -1,0 +1,88 @@
+/**
+ * The batcher over encoded row bytes: the same decisions as `createBatchStep` (a row over Target's profile
+ * size or unable to fit alone is rejected; a row that does not fit closes the batch; a full batch is handed
+ * on at once), on rows the merge arena already holds encoded.
+ */
+import { ErrorCode, MAX_PROFILE_EXTERNAL_BYTES } from '@bulkpipe/core';
+import type { RowOrigin } from '@bulkpipe/core';
+import type { RunContext } from '../run-context.js';
+import type { RowShape } from '../merge/row-shape.js';
+import type { Batch } from './batch.js';
+import type { ResolvedBatchOptions } from './batch-options.js';
+import { ByteBatchBuilder } from './byte-batch-builder.js';
+
+export class ByteBatcher {
+  private builder: ByteBatchBuilder;
+  private seq = 0;
+  /** `batch=` + key header + LF. */
+  private readonly baseBytes: number;
+
+  constructor(
+    private readonly options: ResolvedBatchOptions,
+    private readonly ctx: RunContext,
+    private readonly emit: (batch: Batch) => void,
+    /** Called once, before the first row is placed or rejected (the pipeline's reject-ceiling gate). */
+    private onFirstRow?: () => void,
+  ) {
+    this.builder = new ByteBatchBuilder(options);
+    this.baseBytes = 'batch='.length + options.idType.length + 1;
+  }
+
+  /** One merged row: `src[start, end)` is its encoded id then `,value` per name of `shape`. */
+  add(src: Buffer, start: number, end: number, idBytes: number, shape: RowShape, id: string, origins: readonly RowOrigin[]): void {
+    if (this.onFirstRow !== undefined) {
+      const first = this.onFirstRow;
+      this.onFirstRow = undefined;
+      first();
+    }
+    const n = shape.names.length;
+    const valueBytes = end - start - idBytes - n;
+    const profileBytes = shape.nameBytes + valueBytes;
+    if (profileBytes > MAX_PROFILE_EXTERNAL_BYTES) {
+      this.rejectRow(
+        id,
+        origins,
+        ErrorCode.PROFILE_TOO_LARGE,
+        `id ${JSON.stringify(id)} has ${profileBytes} bytes of encoded attributes, above Target's ${MAX_PROFILE_EXTERNAL_BYTES}-byte ` +
+          `limit of external profile data per visitor; drop or shorten columns in the mapping`,
+      );
+      return;
+    }
+    // Alone in a batch the row's columns are 0..n-1: header `,name` each; line id + `,value` each.
+    const soloBytes = this.baseBytes + n + shape.nameBytes + idBytes + n + valueBytes + 1;
+    if (soloBytes >= this.options.maxBytes) {
+      this.rejectRow(
+        id,
+        origins,
+        ErrorCode.ROW_TOO_LARGE,
+        `id ${JSON.stringify(id)} encodes to a ${soloBytes}-byte body even alone in a batch, ` +
+          `not below the cap of ${this.options.maxBytes} bytes; raise --max-bytes or shorten its values`,
+      );
+      return;
+    }
+    if (!this.builder.tryAdd(src, start, end, idBytes, shape, id, origins)) {
+      this.close();
+      this.builder.tryAdd(src, start, end, idBytes, shape, id, origins); // fits: soloBytes is below the cap and maxRows ≥ 1
+    }
+    // A batch at the row cap can take nothing more: hand it on now rather than hold it until the next row.
+    if (this.builder.full) this.close();
+  }
+
+  flush(): void {
+    if (this.builder.rows > 0) this.close();
+  }
+
+  private close(): void {
+    const { batch, lines } = this.builder.build(++this.seq);
+    this.builder = new ByteBatchBuilder(this.options, lines);
+    this.ctx.counters.sent += batch.rows;
+    this.ctx.counters.batches++;
+    this.emit(batch);
+  }
+
+  /** Rejects every input line of a row; lines a merge folded into it move from merged to rejected. */
+  private rejectRow(id: string, origins: readonly RowOrigin[], code: string, message: string): void {
+    this.ctx.counters.merged -= origins.length - 1;
+    for (const origin of origins) this.ctx.reject({ source: origin.source, line: origin.line, id, code, message });
+  }
+}

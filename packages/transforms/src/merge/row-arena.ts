@@ -1,0 +1,194 @@
+/**
+ * Where the in-memory merge holds one row per id: the row's batch line bytes (encoded id, then `,value` for
+ * each non-empty value, all percent-encoded ASCII) appended to a few large Buffers, a typed-array index per
+ * row, and an open-addressing hash table over the encoded id bytes.
+ *
+ * Why not a Map of objects or strings: a million held rows as JS objects made ~40 % of the run garbage
+ * collection (the old generation was walked again and again) and ~740 bytes of heap per id. Here the held
+ * rows are a few dozen objects whatever the row count, ~200 bytes per id, and the bytes are already what the
+ * batcher writes. Rows are laid out in first-seen order, so draining in slot order can free the buffers
+ * behind it, and a spilling merge (issue 5) can write the same bytes to disk.
+ *
+ * Writing a row: `beginRow()`, then write at `buf` from `rowStart` on (call `ensure` before writing), then
+ * `commit()` for a new id, or just begin the next row to drop it (rejected, or folded into a held id).
+ */
+
+const CHUNK_BYTES = 16 * 1024 * 1024;
+const INITIAL_SLOTS = 1024;
+/** Index bytes per slot: chunk, start, length, id bytes, shape, source, hash (Int32) and line (Float64). */
+export const SLOT_BYTES = 7 * 4 + 8;
+
+export class RowArena {
+  /** The buffer the current row is written into. */
+  buf: Buffer;
+  /** Where the current row starts in `buf`. */
+  rowStart = 0;
+  private readonly chunks: (Buffer | undefined)[];
+  private chunkIndex = 0;
+  /** Bytes of committed rows. */
+  private usedBytes = 0;
+
+  private capacity = INITIAL_SLOTS;
+  private chunkOf: Int32Array = new Int32Array(INITIAL_SLOTS);
+  private startOf: Int32Array = new Int32Array(INITIAL_SLOTS);
+  private lengthOf: Int32Array = new Int32Array(INITIAL_SLOTS);
+  private idBytesOf: Int32Array = new Int32Array(INITIAL_SLOTS);
+  private shapeOf: Int32Array = new Int32Array(INITIAL_SLOTS);
+  private sourceOf: Int32Array = new Int32Array(INITIAL_SLOTS);
+  private hashOf: Int32Array = new Int32Array(INITIAL_SLOTS);
+  private lineOf: Float64Array = new Float64Array(INITIAL_SLOTS);
+  /** Open addressing: slot + 1, 0 for empty. At most half full. */
+  private table: Int32Array = new Int32Array(INITIAL_SLOTS * 2);
+  size = 0;
+
+  constructor() {
+    this.buf = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    this.chunks = [this.buf];
+  }
+
+  /** Estimated memory held: row bytes, the index at its capacity, the hash table. */
+  get estimatedBytes(): number {
+    return this.usedBytes + this.capacity * SLOT_BYTES + this.table.length * 4;
+  }
+
+  beginRow(): void {
+    // `rowStart` already points past the last committed row (commit moves it).
+  }
+
+  /**
+   * Makes room for `bytes` more bytes at write position `at` of the current row; returns the write position,
+   * which moves (with the row written so far) when the row continues in a new buffer. Re-read `buf` after.
+   */
+  ensure(at: number, bytes: number): number {
+    if (at + bytes <= this.buf.length) return at;
+    const written = at - this.rowStart;
+    const next = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, written + bytes));
+    this.buf.copy(next, 0, this.rowStart, at);
+    this.chunks.push(next);
+    this.chunkIndex = this.chunks.length - 1;
+    this.buf = next;
+    this.rowStart = 0;
+    return written;
+  }
+
+  /**
+   * Looks up the id whose encoded bytes open the current row (`idBytes` of them). Returns its slot when the
+   * id is held already (the current row is not kept), or commits the row (`end` = its write end) and
+   * returns -1.
+   */
+  findOrCommit(idBytes: number, end: number, shape: number, source: number, line: number): number {
+    const buf = this.buf;
+    const start = this.rowStart;
+    let hash = 0x811c9dc5;
+    for (let i = start; i < start + idBytes; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+    const table = this.table;
+    const mask = table.length - 1;
+    for (let probe = hash & mask; ; probe = (probe + 1) & mask) {
+      const entry = table[probe]!;
+      if (entry === 0) {
+        this.commit(probe, hash, idBytes, end, shape, source, line);
+        return -1;
+      }
+      const slot = entry - 1;
+      if (this.hashOf[slot] === hash && this.idBytesOf[slot] === idBytes && this.sameId(slot, idBytes)) return slot;
+    }
+  }
+
+  private sameId(slot: number, idBytes: number): boolean {
+    const held = this.chunks[this.chunkOf[slot]!]!;
+    const heldStart = this.startOf[slot]!;
+    const buf = this.buf;
+    const start = this.rowStart;
+    for (let i = 0; i < idBytes; i++) if (held[heldStart + i] !== buf[start + i]) return false;
+    return true;
+  }
+
+  private commit(probe: number, hash: number, idBytes: number, end: number, shape: number, source: number, line: number): void {
+    if (this.size === this.capacity) this.grow();
+    const slot = this.size++;
+    this.table[probe] = slot + 1;
+    this.chunkOf[slot] = this.chunkIndex;
+    this.startOf[slot] = this.rowStart;
+    this.lengthOf[slot] = end - this.rowStart;
+    this.idBytesOf[slot] = idBytes;
+    this.shapeOf[slot] = shape;
+    this.sourceOf[slot] = source;
+    this.hashOf[slot] = hash;
+    this.lineOf[slot] = line;
+    this.usedBytes += end - this.rowStart;
+    this.rowStart = end;
+    if (this.size * 2 > this.table.length) this.rehash();
+  }
+
+  private grow(): void {
+    const capacity = this.capacity * 2;
+    const widen = (array: Int32Array): Int32Array => {
+      const wider = new Int32Array(capacity);
+      wider.set(array);
+      return wider;
+    };
+    this.chunkOf = widen(this.chunkOf);
+    this.startOf = widen(this.startOf);
+    this.lengthOf = widen(this.lengthOf);
+    this.idBytesOf = widen(this.idBytesOf);
+    this.shapeOf = widen(this.shapeOf);
+    this.sourceOf = widen(this.sourceOf);
+    this.hashOf = widen(this.hashOf);
+    const lineOf = new Float64Array(capacity);
+    lineOf.set(this.lineOf);
+    this.lineOf = lineOf;
+    this.capacity = capacity;
+  }
+
+  private rehash(): void {
+    const table = new Int32Array(this.table.length * 2);
+    const mask = table.length - 1;
+    for (let slot = 0; slot < this.size; slot++) {
+      let probe = this.hashOf[slot]! & mask;
+      while (table[probe] !== 0) probe = (probe + 1) & mask;
+      table[probe] = slot + 1;
+    }
+    this.table = table;
+  }
+
+  // Reading held rows back (drain, folds).
+  bufferOf(slot: number): Buffer {
+    return this.chunks[this.chunkOf[slot]!]!;
+  }
+  startOfSlot(slot: number): number {
+    return this.startOf[slot]!;
+  }
+  lengthOfSlot(slot: number): number {
+    return this.lengthOf[slot]!;
+  }
+  idBytesOfSlot(slot: number): number {
+    return this.idBytesOf[slot]!;
+  }
+  shapeOfSlot(slot: number): number {
+    return this.shapeOf[slot]!;
+  }
+  sourceOfSlot(slot: number): number {
+    return this.sourceOf[slot]!;
+  }
+  lineOfSlot(slot: number): number {
+    return this.lineOf[slot]!;
+  }
+
+  /** Drops the buffers wholly before `slot`'s (draining in slot order: their rows were handed on). */
+  releaseBefore(slot: number): void {
+    const chunk = this.chunkOf[slot]!;
+    for (let i = 0; i < chunk; i++) this.chunks[i] = undefined;
+  }
+
+  /** Lets go of everything (end of drain). */
+  clear(): void {
+    this.chunks.length = 0;
+    this.buf = Buffer.alloc(0);
+    this.size = 0;
+    this.capacity = 0;
+    this.usedBytes = 0;
+    this.table = new Int32Array(0);
+    for (const key of ['chunkOf', 'startOf', 'lengthOf', 'idBytesOf', 'shapeOf', 'sourceOf', 'hashOf'] as const) this[key] = new Int32Array(0);
+    this.lineOf = new Float64Array(0);
+  }
+}
