@@ -14,6 +14,9 @@ const USAGE_CODES: ReadonlySet<string> = new Set([
   ErrorCode.ID_COLUMN_MISSING,
   ErrorCode.BAD_HEADER,
   ErrorCode.EMPTY_INPUT,
+  // A rejected or expired token is configuration too: fix it and run again (the journal resumes).
+  ErrorCode.TARGET_AUTH,
+  ErrorCode.RESUME_MISMATCH,
 ]);
 
 export interface CommandIo {
