@@ -30,7 +30,7 @@ const RAW_ID_BYTES = 64;
 const RELEASE_EVERY = 4096;
 
 export class ArenaMerge {
-  private readonly arena = new RowArena();
+  private readonly arena: RowArena;
   private readonly shapes = new ShapeRegistry();
   private readonly encoder: RecordEncoder;
   private readonly sources: string[] = [];
@@ -45,7 +45,10 @@ export class ArenaMerge {
     validate: ValidateOptions,
     private readonly merge: ResolvedMergeOptions,
     private readonly ctx: RunContext,
+    /** Size of each arena buffer. @default 16 MiB */
+    arenaChunkBytes?: number,
   ) {
+    this.arena = new RowArena(arenaChunkBytes);
     this.encoder = new RecordEncoder(validate, ctx, this.arena, this.shapes);
   }
 

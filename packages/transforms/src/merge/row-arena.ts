@@ -41,8 +41,9 @@ export class RowArena {
   private table: Int32Array = new Int32Array(INITIAL_SLOTS * 2);
   size = 0;
 
-  constructor() {
-    this.buf = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+  /** @param chunkBytes size of each arena buffer (tests make it tiny to move rows across buffers) */
+  constructor(private readonly chunkBytes = CHUNK_BYTES) {
+    this.buf = Buffer.allocUnsafeSlow(chunkBytes);
     this.chunks = [this.buf];
   }
 
@@ -62,7 +63,7 @@ export class RowArena {
   ensure(at: number, bytes: number): number {
     if (at + bytes <= this.buf.length) return at;
     const written = at - this.rowStart;
-    const next = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, written + bytes));
+    const next = Buffer.allocUnsafeSlow(Math.max(this.chunkBytes, written + bytes));
     this.buf.copy(next, 0, this.rowStart, at);
     this.chunks.push(next);
     this.chunkIndex = this.chunks.length - 1;
