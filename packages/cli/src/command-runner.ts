@@ -2,8 +2,7 @@
  * What every bulkpipe command shares around its body: the abort signal wired to SIGINT/SIGTERM, the NDJSON
  * event writer for `--json`, and the mapping from errors to exit codes and messages.
  */
-import { isBulkpipeError, ErrorCode } from '@bulkpipe/core';
-import type { BulkpipeError } from '@bulkpipe/core';
+import { BulkpipeError, isBulkpipeError, ErrorCode } from '@bulkpipe/core';
 import { ExitCode } from './exit-codes.js';
 
 /** Codes that mean "you asked for something that cannot work": exit 2, nothing was sent. */
@@ -20,8 +19,10 @@ const USAGE_CODES: ReadonlySet<string> = new Set([
 ]);
 
 export interface CommandIo {
-  /** Aborted on the first SIGINT or SIGTERM. */
+  /** Aborted on the first SIGINT or SIGTERM: stop starting work, let calls on the wire finish. */
   signal: AbortSignal;
+  /** Aborted on the second SIGINT or SIGTERM: cut everything now. */
+  forceSignal: AbortSignal;
   /** Writes one NDJSON event to stdout when `--json` is on; a no-op otherwise. */
   event(type: string, data?: object): void;
   json: boolean;
@@ -40,7 +41,7 @@ export function exitCodeFor(error: unknown): ExitCode {
 }
 
 export function describeError(error: unknown): string {
-  if (isBulkpipeError(error)) return (error as BulkpipeError).describe();
+  if (isBulkpipeError(error)) return error.describe();
   if (error instanceof Error && error.name === 'AbortError') return 'aborted by signal';
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
@@ -51,9 +52,11 @@ export function describeError(error: unknown): string {
  */
 export async function runCommand(name: string, options: { json?: boolean }, body: (io: CommandIo) => Promise<ExitCode>): Promise<void> {
   const controller = new AbortController();
+  const force = new AbortController();
   const json = options.json === true;
   const io: CommandIo = {
     signal: controller.signal,
+    forceSignal: force.signal,
     json,
     event(type, data = {}) {
       if (json) process.stdout.write(`${JSON.stringify({ event: type, time: new Date().toISOString(), ...data })}\n`);
@@ -63,12 +66,17 @@ export async function runCommand(name: string, options: { json?: boolean }, body
     },
   };
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) return;
-    io.log(`bulkpipe ${name}: ${signal} received, stopping…`);
-    controller.abort(new Error(`${signal} received`));
+    if (controller.signal.aborted) {
+      if (force.signal.aborted) return;
+      io.log(`bulkpipe ${name}: ${signal} again, cutting the calls in flight (their batches will be sent again on resume)`);
+      force.abort(new BulkpipeError(ErrorCode.ABORTED, `${signal} received twice`));
+      return;
+    }
+    io.log(`bulkpipe ${name}: ${signal} received, letting calls in flight finish and writing the journal (press again to stop at once)…`);
+    controller.abort(new BulkpipeError(ErrorCode.ABORTED, `${signal} received`));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     process.exitCode = await body(io);
   } catch (error) {

@@ -49,7 +49,7 @@ test('a run interrupted after two accepted batches resumes by sending exactly th
   t.true(replay.finished);
 });
 
-test('a batch in doubt (POST started, no answer journaled) is sent again on resume', async (t) => {
+test('a batch in doubt (POST cut off, no answer journaled) is sent again on resume', async (t) => {
   const server = await emulator({ faults: [{ kind: 'latency', endpoint: 'batchUpdate', latencyMs: 2000, skip: 1, times: 1 }] });
   t.teardown(() => server.close());
   const dir = await tempDir();
@@ -60,7 +60,8 @@ test('a batch in doubt (POST started, no answer journaled) is sent again on resu
   events.on('batch-submitting', (event) => {
     if (event.seq === 2) setTimeout(() => stop.abort(new Error('crash while batch 2 is in flight')), 50);
   });
-  await t.throwsAsync(runUpload(fastRun(server, input, { journalPath, concurrency: 1, events }), context(stop.signal)));
+  // A hard stop (forceSignal, like a second SIGINT) cuts the call on the wire, as a crash would.
+  await t.throwsAsync(runUpload(fastRun(server, input, { journalPath, concurrency: 1, events, forceSignal: stop.signal }), context(stop.signal)));
   const first = await readJournal(journalPath);
   t.deepEqual(batchesInPhase(first, 'in-doubt'), [2]);
 
@@ -70,6 +71,24 @@ test('a batch in doubt (POST started, no answer journaled) is sent again on resu
   const report = await runUpload(fastRun(server, input, { journalPath, events: resumedEvents, concurrency: 1 }), context());
   t.deepEqual(submitted, [2, 3]);
   t.is(report.outcome, 'complete');
+});
+
+test('a graceful stop lets the call on the wire finish and journals its answer: nothing is in doubt', async (t) => {
+  const server = await emulator({ faults: [{ kind: 'latency', endpoint: 'batchUpdate', latencyMs: 300, skip: 1, times: 1 }] });
+  t.teardown(() => server.close());
+  const dir = await tempDir();
+  const input = await writeExport(dir, 25);
+  const journalPath = join(dir, 'run.journal');
+  const stop = new AbortController();
+  const events = new EventEmitter<UploadEvents>();
+  events.on('batch-submitting', (event) => {
+    if (event.seq === 2) setTimeout(() => stop.abort(new Error('SIGINT while batch 2 is in flight')), 50);
+  });
+  await t.throwsAsync(runUpload(fastRun(server, input, { journalPath, concurrency: 1, events }), context(stop.signal)));
+  const first = await readJournal(journalPath);
+  t.deepEqual(batchesInPhase(first, 'in-doubt'), []);
+  t.is(first.batches.get(2)?.phase, 'accepted');
+  t.false(first.batches.has(3), 'no new batch started after the stop');
 });
 
 test('resume refuses a changed input (RESUME_MISMATCH) and sends nothing', async (t) => {

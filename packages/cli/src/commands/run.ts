@@ -76,6 +76,7 @@ export const runCommandModule: CommandModule<object, RunArgs> = {
               dryRun: args.dryRun,
               failedCsvPath: join(out, 'failed.csv'),
               events,
+              forceSignal: io.forceSignal,
             },
             ctx,
           );

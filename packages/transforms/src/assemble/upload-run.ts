@@ -65,6 +65,10 @@ export interface UploadRunOptions extends BatchPipelineOptions {
   retry?: RetryPolicyOptions;
   /** Build the batches, send nothing, return the plan. @default false */
   dryRun?: boolean;
+  /** After an abort, how long calls already on the wire may finish so their answers are journaled. @default 30000 */
+  graceMs?: number;
+  /** Cuts the calls in flight at once (a second SIGINT). */
+  forceSignal?: AbortSignal;
   /** Rows per batch recorded in the journal (values hashed) for `verifySample`. @default 20 */
   samplePerBatch?: number;
   /** Where failed rows are listed, mapped back to input lines. @default none */
@@ -286,6 +290,8 @@ export async function runUpload(options: UploadRunOptions, ctx: RunContext): Pro
         idType: options.idType ?? 'thirdPartyId',
         ...(options.samplePerBatch === undefined ? {} : { samplePerBatch: options.samplePerBatch }),
         ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+        ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+        ...(options.forceSignal === undefined ? {} : { forceSignal: options.forceSignal }),
         ...(journal ? { journal } : {}),
         ...(replay ? { replay } : {}),
         ...(options.retry ? { retry: options.retry } : {}),

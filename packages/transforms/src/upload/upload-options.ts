@@ -30,6 +30,14 @@ export interface UploadOptions {
   idType?: IdType;
   /** Rows per batch recorded (values hashed) in the journal for `verifySample`. @default 20 */
   samplePerBatch?: number;
+  /**
+   * When the run is aborted (SIGINT), calls already on the wire may finish for this long so that their answers
+   * are journaled; no new batch, retry or wait starts. Past it — or when `forceSignal` aborts — they are cut,
+   * and their batches stay in doubt (a resumed run sends them again). @default 30000
+   */
+  graceMs?: number;
+  /** Cuts calls in flight at once (a second SIGINT). */
+  forceSignal?: AbortSignal;
   /** Time and randomness of the retry waits (tests). @default the system's */
   clock?: Clock;
   timers?: Timers;
@@ -43,6 +51,7 @@ export interface ResolvedUploadOptions {
   readonly dryRun: boolean;
   readonly idType: IdType;
   readonly samplePerBatch: number;
+  readonly graceMs: number;
 }
 
 export const DEFAULT_UPLOAD_CONCURRENCY = 2;
@@ -59,5 +68,7 @@ export function resolveUploadOptions(options: UploadOptions): ResolvedUploadOpti
   if (idType !== 'thirdPartyId' && idType !== 'pcId') throw invalidOption('idType', "'thirdPartyId' or 'pcId'", idType);
   const samplePerBatch = options.samplePerBatch ?? 20;
   if (!(Number.isSafeInteger(samplePerBatch) && samplePerBatch >= 0)) throw invalidOption('samplePerBatch', 'an integer ≥ 0', samplePerBatch);
-  return Object.freeze({ apiVersion, concurrency, retry: resolveRetryPolicy(options.retry ?? {}), dryRun, idType, samplePerBatch });
+  const graceMs = options.graceMs ?? 30_000;
+  if (!(Number.isFinite(graceMs) && graceMs >= 0)) throw invalidOption('graceMs', 'a number of ms ≥ 0', graceMs);
+  return Object.freeze({ apiVersion, concurrency, retry: resolveRetryPolicy(options.retry ?? {}), dryRun, idType, samplePerBatch, graceMs });
 }

@@ -10,6 +10,9 @@
  * - **Failures**: `success=false`, other 4xx, or retries exhausted fail that batch (reported, the run goes
  *   on); 401/403 (the token), a journal that cannot be written, or a resume mismatch stop the whole run at
  *   once, aborting the calls in flight.
+ * - **Graceful stop**: when the run is aborted (SIGINT), no new batch, retry or wait starts, but a call already on
+ *   the wire may finish (for `graceMs`) so that its answer is journaled and a resumed run need not send it again.
+ *   `forceSignal` (a second SIGINT) or the grace period's end cuts it: its batch stays in doubt.
  * - **Resume**: a batch the journal shows accepted, with the same SHA-256, is not sent again; a different
  *   SHA-256 means the input or configuration changed: RESUME_MISMATCH.
  */
@@ -33,8 +36,13 @@ export class UploadSink extends Writable {
   private readonly replay: JournalReplay | undefined;
   private readonly progress = new Map<number, BatchProgress>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Aborts the HTTP calls themselves: a fatal error, the end of the grace period, or `forceSignal`. */
   private readonly controller = new AbortController();
+  /** Stops everything that has not reached the wire: new batches, retries, waits. */
+  private readonly stopSignal: AbortSignal;
+  private readonly runSignal: AbortSignal;
   private readonly unlink: () => void;
+  private graceTimer: NodeJS.Timeout | undefined;
   private slotWaiters: Array<() => void> = [];
   private fatal: unknown;
 
@@ -44,11 +52,23 @@ export class UploadSink extends Writable {
     this.options = options;
     this.replay = options.replay;
     this.events = options.events ?? new EventEmitter<UploadEvents>();
-    // The run's signal stops everything; so does a fatal answer from Target (the token), via our own controller.
-    const onAbort = (): void => this.controller.abort(ctx.signal.reason);
+    this.runSignal = ctx.signal;
+    this.stopSignal = AbortSignal.any([ctx.signal, this.controller.signal]);
+    // The run's signal stops new work at once and cuts the calls in flight after the grace period.
+    const onAbort = (): void => {
+      this.graceTimer = setTimeout(() => this.controller.abort(ctx.signal.reason), this.resolved.graceMs);
+      this.graceTimer.unref();
+    };
+    const onForce = (): void => this.controller.abort(options.forceSignal?.reason ?? ctx.signal.reason);
     if (ctx.signal.aborted) onAbort();
     else ctx.signal.addEventListener('abort', onAbort, { once: true });
-    this.unlink = () => ctx.signal.removeEventListener('abort', onAbort);
+    if (options.forceSignal?.aborted) onForce();
+    else options.forceSignal?.addEventListener('abort', onForce, { once: true });
+    this.unlink = () => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      options.forceSignal?.removeEventListener('abort', onForce);
+      clearTimeout(this.graceTimer);
+    };
   }
 
   /** The signal every submission runs under (aborted by the run or by a fatal error). */
@@ -80,19 +100,39 @@ export class UploadSink extends Writable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.unlink();
-    // A destroyed sink (pipeline error, abort) stops the submissions in flight.
-    if (error && !this.controller.signal.aborted) this.controller.abort(error);
-    callback(error);
+    // The run's own signal, not `stopSignal`: a pipeline may destroy this sink from its abort listener before
+    // AbortSignal.any() has propagated the abort to the signals that depend on it.
+    if (error && !this.runSignal.aborted) {
+      // A pipeline error (not a stop): cut the submissions in flight.
+      this.controller.abort(error);
+    }
+    // Let calls still on the wire journal their answers (bounded by the grace period) before the run ends.
+    this.settled().then(
+      () => {
+        this.unlink();
+        callback(error);
+      },
+      () => {
+        this.unlink();
+        callback(error);
+      },
+    );
   }
 
   private async admit(batches: Batch[]): Promise<void> {
     for (const batch of batches) {
-      while (this.inFlight.size >= this.resolved.concurrency && this.fatal === undefined) {
-        await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+      while (this.inFlight.size >= this.resolved.concurrency && this.fatal === undefined && !this.stopSignal.aborted) {
+        await new Promise<void>((resolve) => {
+          const wake = (): void => {
+            this.stopSignal.removeEventListener('abort', wake);
+            resolve();
+          };
+          this.slotWaiters.push(wake);
+          this.stopSignal.addEventListener('abort', wake, { once: true });
+        });
       }
       if (this.fatal !== undefined) throw this.fatal;
-      if (this.controller.signal.aborted) throw this.controller.signal.reason;
+      if (this.stopSignal.aborted) throw this.stopSignal.reason;
       const task = this.process(batch).catch((error: unknown) => this.stop(error));
       this.inFlight.add(task);
       void task.finally(() => {
@@ -173,7 +213,7 @@ export class UploadSink extends Writable {
         },
         this.resolved.retry,
         {
-          signal,
+          signal: this.stopSignal,
           ...(this.options.clock ? { clock: this.options.clock } : {}),
           ...(this.options.timers ? { timers: this.options.timers } : {}),
           ...(this.options.random ? { random: this.options.random } : {}),
@@ -184,7 +224,7 @@ export class UploadSink extends Writable {
         },
       );
     } catch (error) {
-      if (isFatal(error, signal)) throw error;
+      if (isFatal(error, this.stopSignal)) throw error;
       entry.submit = 'failed';
       entry.error = errorSummary(error);
       this.notify('batch-failed', { seq: batch.seq, ...entry.error });

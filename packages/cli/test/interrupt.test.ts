@@ -1,0 +1,61 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startEmulator } from '@bulkpipe/emulator';
+import { writeSampleExport } from '@bulkpipe/transforms';
+import { BIN, runCli, tempDir } from './run-cli.js';
+
+/** Starts `bulkpipe run --json` and sends SIGINT when the first batch goes on the wire; resolves with the exit code. */
+function runAndInterrupt(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let buffered = '';
+    let interrupted = false;
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk;
+      if (!interrupted && buffered.includes('"event":"batch-submitting"')) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+test('SIGINT lets the call in flight finish, journals its answer, exits 3; the resumed run sends only what is missing', async (t) => {
+  // Every submission takes 1.5 s to answer, so the interrupt lands while the first ones are on the wire.
+  const emulator = await startEmulator({ settings: { processingDelayMs: 0 }, faults: ['latency:ms=1500,endpoint=batchUpdate'] });
+  t.teardown(() => emulator.close());
+  const dir = tempDir();
+  const input = join(dir, 'export.csv');
+  await writeSampleExport(input, { rows: 3000, seed: 3 });
+  const journal = join(dir, 'run.journal');
+  const args = ['run', input, '--id-column', 'customer_id', '--max-rows', '500', '--client', 'acme', '--endpoint', emulator.url, '--journal', journal, '--out', join(dir, 'out')];
+
+  const first = await runAndInterrupt(args);
+  t.is(first.code, 3, first.stderr);
+  t.regex(first.stderr, /letting calls in flight finish/);
+  const records = readFileSync(journal, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; seq?: number; outcome?: string });
+  const answered = records.filter((record) => record.type === 'submitted').map((record) => record.seq);
+  t.true(answered.length >= 1, 'the answer of the call in flight was journaled');
+  t.is(records.at(-1)?.type, 'run-end');
+  t.is(records.at(-1)?.outcome, 'aborted');
+  const acceptedBefore = emulator.listBatches('acme').length;
+  t.is(acceptedBefore, answered.length);
+
+  emulator.clearFaults();
+  const resumed = await runCli(args);
+  t.is(resumed.code, 0, resumed.stderr);
+  const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8')) as { upload: { batches: { seq: number; resumed: boolean }[] } };
+  const batches = report.upload.batches;
+  t.deepEqual(
+    batches.filter((batch) => batch.resumed).map((batch) => batch.seq),
+    answered,
+  );
+  // Every batch was accepted exactly once, server-side.
+  t.is(emulator.listBatches('acme', 1000).length, batches.length);
+});
