@@ -1,19 +1,14 @@
-import { EventEmitter } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { startEmulator } from '@bulkpipe/emulator';
-import { formatPercent, runUpload, verifySample, writeSampleExport } from '@bulkpipe/transforms';
-import type { UploadEmitter, UploadReport } from '@bulkpipe/transforms';
+import { formatPercent, verifySample, writeSampleExport } from '@bulkpipe/transforms';
 import { runCommand } from '../command-runner.js';
 import { ExitCode } from '../exit-codes.js';
 import { resolvePipelineArgs } from '../options/pipeline-options.js';
 import { parsePositiveInteger } from '../options/units.js';
 import { formatBytes, formatCount } from '../output/format.js';
-import { reportUploadEvents } from '../output/upload-events.js';
-import { renderUploadReport } from '../output/upload-report.js';
-import { printSummary, runPipelineCommand } from './pipeline-run.js';
-import { exitCodeForOutcome, writeReport } from './run.js';
+import { runUploadCommand, writeReport } from './upload-command.js';
 
 interface DemoArgs {
   out: string;
@@ -56,37 +51,25 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       io.log(`demo: Target emulator on ${emulator.url} (client "${DEMO_CLIENT}", authentication on, 50 calls/min)`);
       try {
         const resolved = resolvePipelineArgs({ input: [samplePath], idColumn: 'customer_id', maxRows: args.maxRows });
-        const events: UploadEmitter = new EventEmitter();
-        const result = await runPipelineCommand<UploadReport>({
+        const { exitCode, summary, report } = await runUploadCommand({
           command: 'demo',
           resolved,
           io,
-          rejectsPath: join(out, 'rejects.csv'),
-          batches: () => [],
-          execute: (ctx, progress) => {
-            reportUploadEvents(events, io, progress);
-            return runUpload(
-              { ...resolved.pipeline, client: DEMO_CLIENT, baseUrl: emulator.url, token, journalPath, failedCsvPath: join(out, 'failed.csv'), events, status: { initialDelayMs: 1000 } },
-              ctx,
-            );
-          },
+          out,
+          upload: { client: DEMO_CLIENT, baseUrl: emulator.url, token, journalPath, status: { initialDelayMs: 1000 } },
         });
-        const report = result.result;
-        printSummary(io, result.summary, result.exitCode, report ? { upload: report } : {});
-        if (report === undefined) return result.exitCode;
-        if (!io.json) io.log(renderUploadReport(report));
+        if (report === undefined) return exitCode;
 
         const verification = await verifySample({ journalPath, sample: 100, client: DEMO_CLIENT, baseUrl: emulator.url, token, signal: io.signal });
         const verdict =
           `verified ${verification.checked} sampled profiles by fetching them back: ${verification.matched} match, ${verification.mismatches.length} differ ` +
           `(${formatPercent(verification.mismatchRate)}, Adobe's loss allowance ${formatPercent(verification.allowance)})`;
-        await writeReport(join(out, 'report.json'), { summary: result.summary, upload: report, verification });
+        await writeReport(out, { summary, upload: report, verification });
         if (io.json) io.event('verify', { ...verification });
         else io.log(verdict);
         io.log(`demo: outputs in ${out} (sample.csv, demo.journal, rejects.csv, failed.csv, report.json)`);
-        if (result.exitCode !== ExitCode.OK) return result.exitCode;
-        if (!verification.withinThreshold) return ExitCode.FAILED;
-        return exitCodeForOutcome(report, true);
+        if (exitCode !== ExitCode.OK) return exitCode;
+        return verification.withinThreshold ? ExitCode.OK : ExitCode.FAILED;
       } finally {
         await emulator.close();
       }

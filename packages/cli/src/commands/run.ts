@@ -1,19 +1,13 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { runUpload } from '@bulkpipe/transforms';
-import type { UploadEmitter, UploadReport } from '@bulkpipe/transforms';
-import { EventEmitter } from 'node:events';
 import { runCommand } from '../command-runner.js';
-import { ExitCode } from '../exit-codes.js';
 import { withPipelineOptions, resolvePipelineArgs } from '../options/pipeline-options.js';
 import type { PipelineArgs } from '../options/pipeline-options.js';
 import { API_VERSIONS, checkClientCode, checkEndpoint, loadToken, withTargetOptions } from '../options/target-options.js';
 import type { TargetArgs } from '../options/target-options.js';
 import { parseDuration, parsePositiveInteger } from '../options/units.js';
-import { renderUploadReport } from '../output/upload-report.js';
-import { reportUploadEvents } from '../output/upload-events.js';
-import { printSummary, runPipelineCommand } from './pipeline-run.js';
+import { runUploadCommand } from './upload-command.js';
 
 interface RunArgs extends PipelineArgs, TargetArgs {
   api?: string;
@@ -52,59 +46,24 @@ export const runCommandModule: CommandModule<object, RunArgs> = {
       const apiVersion = (args.api as 'v1' | 'v2' | undefined) ?? (resolved.pipeline.idType === 'pcId' ? 'v1' : 'v2');
       const out = resolve(args.out);
       mkdirSync(out, { recursive: true });
-      const events: UploadEmitter = new EventEmitter();
-      const result = await runPipelineCommand<UploadReport>({
+      const { exitCode } = await runUploadCommand({
         command: 'run',
         resolved,
         io,
-        rejectsPath: join(out, 'rejects.csv'),
-        batches: () => [],
-        execute: (ctx, progress) => {
-          reportUploadEvents(events, io, progress);
-          return runUpload(
-            {
-              ...resolved.pipeline,
-              client,
-              apiVersion,
-              ...(baseUrl !== undefined ? { baseUrl } : {}),
-              ...(token !== undefined ? { token } : {}),
-              ...(args.journal !== undefined ? { journalPath: resolve(args.journal) } : {}),
-              ...(args.concurrency !== undefined ? { concurrency: parsePositiveInteger('concurrency', args.concurrency) } : {}),
-              ...(args.callsPerMinute !== undefined ? { callsPerMinute: parsePositiveInteger('calls-per-minute', args.callsPerMinute) } : {}),
-              ...(args.statusDeadline !== undefined ? { statusDeadlineMs: parseDuration('status-deadline', args.statusDeadline) } : {}),
-              wait: args.wait,
-              dryRun: args.dryRun,
-              failedCsvPath: join(out, 'failed.csv'),
-              events,
-              forceSignal: io.forceSignal,
-            },
-            ctx,
-          );
+        out,
+        upload: {
+          client,
+          apiVersion,
+          ...(baseUrl !== undefined ? { baseUrl } : {}),
+          ...(token !== undefined ? { token } : {}),
+          ...(args.journal !== undefined ? { journalPath: resolve(args.journal) } : {}),
+          ...(args.concurrency !== undefined ? { concurrency: parsePositiveInteger('concurrency', args.concurrency) } : {}),
+          ...(args.callsPerMinute !== undefined ? { callsPerMinute: parsePositiveInteger('calls-per-minute', args.callsPerMinute) } : {}),
+          ...(args.statusDeadline !== undefined ? { statusDeadlineMs: parseDuration('status-deadline', args.statusDeadline) } : {}),
+          wait: args.wait,
+          dryRun: args.dryRun,
         },
       });
-      const report = result.result;
-      printSummary(io, result.summary, result.exitCode, report ? { upload: report } : {});
-      if (report !== undefined && !io.json) io.log(renderUploadReport(report));
-      if (report !== undefined) await writeReport(join(out, 'report.json'), { summary: result.summary, upload: report });
-      if (result.error !== undefined || result.exitCode !== ExitCode.OK || report === undefined) return result.exitCode;
-      return exitCodeForOutcome(report, args.wait);
+      return exitCode;
     }),
 };
-
-/** 0 when every batch is complete (or accepted with --no-wait, or planned in a dry run); 1 otherwise. */
-export function exitCodeForOutcome(report: UploadReport, wait: boolean): ExitCode {
-  switch (report.outcome) {
-    case 'complete':
-    case 'dry-run':
-      return ExitCode.OK;
-    case 'submitted':
-      return wait ? ExitCode.FAILED : ExitCode.OK;
-    default:
-      return ExitCode.FAILED;
-  }
-}
-
-export async function writeReport(path: string, content: object): Promise<void> {
-  const { writeFile } = await import('node:fs/promises');
-  await writeFile(path, `${JSON.stringify(content, null, 2)}\n`);
-}
