@@ -13,7 +13,11 @@ import type { RowShape } from '../merge/row-shape.js';
 
 const LF = 0x0a;
 const COMMA = 0x2c;
-const INITIAL_LINE_BYTES = 64 * 1024;
+/**
+ * Room kept in front of the lines for the header, so the body is built in place (no 50 MB copy); a header
+ * larger than this (thousands of columns) is copied in front instead.
+ */
+const HEADER_ROOM = 64 * 1024;
 
 /** Where a shape's names sit in this batch: column per name, and whether that is simply 0…n-1. */
 interface ShapeColumns {
@@ -26,9 +30,12 @@ export class ByteBatchBuilder {
   private readonly columnOf = new Map<string, number>();
   private readonly names: string[] = [];
   private readonly shapeColumns: (ShapeColumns | undefined)[] = [];
-  /** The data lines, each with its LF, back to back. */
-  private lines: Buffer;
-  private linesLength = 0;
+  /**
+   * The body under construction: data lines from HEADER_ROOM on, each with its LF. Sized for the largest
+   * body up front; allocUnsafeSlow memory is only committed as it is written, so a small batch costs little.
+   */
+  private readonly body: Buffer;
+  private linesLength = HEADER_ROOM;
   private readonly ids: string[] = [];
   private readonly origins: (readonly RowOrigin[])[] = [];
   private bodyBytes: number;
@@ -38,12 +45,9 @@ export class ByteBatchBuilder {
   private valueStart = new Int32Array(64);
   private valueEnd = new Int32Array(64);
 
-  constructor(
-    private readonly options: ResolvedBatchOptions,
-    lines?: Buffer,
-  ) {
+  constructor(private readonly options: ResolvedBatchOptions) {
     this.bodyBytes = 'batch='.length + options.idType.length + 1;
-    this.lines = lines ?? Buffer.allocUnsafe(INITIAL_LINE_BYTES);
+    this.body = Buffer.allocUnsafeSlow(HEADER_ROOM + options.maxBytes);
   }
 
   get rows(): number {
@@ -85,8 +89,7 @@ export class ByteBatchBuilder {
     if (bodyBytes >= this.options.maxBytes) return false;
 
     if (placed === undefined) placed = this.place(shape);
-    this.reserve(lineBytes);
-    const lines = this.lines;
+    const lines = this.body;
     let o = this.linesLength;
     if (placed.inOrder) {
       o += src.copy(lines, o, start, end);
@@ -155,25 +158,27 @@ export class ByteBatchBuilder {
     return o;
   }
 
-  private reserve(bytes: number): void {
-    if (this.linesLength + bytes <= this.lines.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.lines.length * 2, this.linesLength + bytes));
-    this.lines.copy(grown, 0, 0, this.linesLength);
-    this.lines = grown;
-  }
-
-  /** The finished batch, and the line buffer for the next builder to reuse. */
-  build(seq: number): { batch: Batch; lines: Buffer } {
+  /** The finished batch. The builder must not be used afterwards. */
+  build(seq: number): Batch {
     const header = encodeBatchHeader(this.options.idType, this.names);
-    const body = Buffer.allocUnsafeSlow(this.bodyBytes);
-    let offset = body.write(header, 0, 'latin1');
-    body[offset++] = LF;
-    offset += this.lines.copy(body, offset, 0, this.linesLength);
-    // The caps are only as good as the arithmetic: a mismatch is a bug, and must never reach Target.
-    if (offset !== this.bodyBytes) {
-      throw new Error(`bulkpipe bug: batch ${seq} body is ${offset} bytes, the batcher computed ${this.bodyBytes}`);
+    const headerBytes = header.length + 1; // encoded: ASCII
+    let body: Buffer;
+    if (headerBytes <= HEADER_ROOM) {
+      const start = HEADER_ROOM - headerBytes;
+      this.body.write(header, start, 'latin1');
+      this.body[HEADER_ROOM - 1] = LF;
+      body = this.body.subarray(start, this.linesLength);
+    } else {
+      body = Buffer.allocUnsafeSlow(headerBytes + this.linesLength - HEADER_ROOM);
+      body.write(header, 0, 'latin1');
+      body[headerBytes - 1] = LF;
+      this.body.copy(body, headerBytes, HEADER_ROOM, this.linesLength);
     }
-    const batch: Batch = {
+    // The caps are only as good as the arithmetic: a mismatch is a bug, and must never reach Target.
+    if (body.length !== this.bodyBytes) {
+      throw new Error(`bulkpipe bug: batch ${seq} body is ${body.length} bytes, the batcher computed ${this.bodyBytes}`);
+    }
+    return {
       seq,
       body,
       rows: this.ids.length,
@@ -184,7 +189,6 @@ export class ByteBatchBuilder {
       ids: this.ids,
       origins: this.origins,
     };
-    return { batch, lines: this.lines };
   }
 }
 

@@ -73,8 +73,8 @@ export class ByteBatcher {
   }
 
   private close(): void {
-    const { batch, lines } = this.builder.build(++this.seq);
-    this.builder = new ByteBatchBuilder(this.options, lines);
+    const batch = this.builder.build(++this.seq);
+    this.builder = new ByteBatchBuilder(this.options);
     this.ctx.counters.sent += batch.rows;
     this.ctx.counters.batches++;
     this.emit(batch);

@@ -34,7 +34,8 @@ export class Utf8Decoder {
     }
     // A chunk of 4+ bytes holds the lead byte of its own last character; shorter ones may continue the held-back one.
     const tailOf = bytes.length >= 4 || this.heldBack.length === 0 ? bytes : concat(this.heldBack, bytes);
-    this.heldBack = tailOf.slice(completeCharsEnd(tailOf));
+    // A copy (Buffer#slice would be a view): callers may reuse their chunk buffer once decode() returns.
+    this.heldBack = Uint8Array.prototype.slice.call(tailOf, completeCharsEnd(tailOf));
     this.bytesSeen += bytes.length;
     return text;
   }
