@@ -45,6 +45,8 @@ export interface BatchInfo {
   statusUrl: string;
   /** Whether batchStatus still knows it (retention, forget-status). */
   known: boolean;
+  /** Hex SHA-256 of the request body as received (null for batches stored before it was recorded). */
+  bodySha256: string | null;
 }
 
 export type ProfileKey = { thirdPartyId: string } | { tntId: string } | { ecid: string };
@@ -233,6 +235,7 @@ export class EmulatorState {
       completedAt: record.completed_at === null ? null : new Date(record.completed_at).toISOString(),
       statusUrl: record.status_url,
       known: this.isBatchKnown(record, this.now()),
+      bodySha256: record.body_sha256,
     };
   }
 

@@ -52,6 +52,11 @@ export interface FaultRuleInput {
   retryAfterSeconds?: number | null;
   /** `status`: the response body. @default a `success=false` XML naming the fault */
   body?: string;
+  /**
+   * `status`: quote the request's headers, `Authorization` included, in the answer's body, as some proxies'
+   * error pages do, so tests can prove a client never lets an echoed token reach its output. @default false
+   */
+  echoHeaders?: boolean;
   /** `reset`: when the connection is destroyed. @default 'before-body' */
   when?: ResetPoint;
   /** `drop-rows`: the fraction of rows to drop, 0..1. @default 0.001 (Adobe's "up to 0.1 %") */
@@ -73,7 +78,7 @@ export interface FaultRule extends Readonly<Required<Omit<FaultRuleInput, 'clien
 /** What the rules decided for one call. */
 export interface FaultDecision {
   latencyMs: number;
-  status: { statusCode: number; retryAfterSeconds: number | null; body: string | undefined; ruleId: string } | undefined;
+  status: { statusCode: number; retryAfterSeconds: number | null; body: string | undefined; echoHeaders: boolean; ruleId: string } | undefined;
   reset: ResetPoint | undefined;
   stuck: boolean;
   /** Per drop rule that fired: the fraction and a salt that makes the choice of rows repeatable. */
@@ -84,6 +89,7 @@ export interface FaultDecision {
 }
 
 const NUMBER_KEYS = new Set(['probability', 'skip', 'times', 'latencyMs', 'statusCode', 'retryAfterSeconds', 'fraction', 'afterMs']);
+const BOOLEAN_KEYS = new Set(['echoHeaders']);
 const SPEC_ALIASES: Record<string, string> = { ms: 'latencyMs', code: 'statusCode', status: 'statusCode', retryAfter: 'retryAfterSeconds', p: 'probability' };
 
 /**
@@ -102,7 +108,7 @@ export function parseFaultSpec(spec: string): FaultRuleInput {
       const rawKey = pair.slice(0, equals).trim();
       const key = SPEC_ALIASES[rawKey] ?? rawKey;
       const value = pair.slice(equals + 1).trim();
-      input[key] = NUMBER_KEYS.has(key) ? (value === 'null' ? null : Number(value)) : value;
+      input[key] = NUMBER_KEYS.has(key) ? (value === 'null' ? null : Number(value)) : BOOLEAN_KEYS.has(key) && (value === 'true' || value === 'false') ? value === 'true' : value;
     }
   }
   return resolveFaultRule(input, 'check').input;
@@ -117,7 +123,7 @@ export function resolveFaultRule(raw: unknown, id: string): { rule: FaultRule; i
   const where = `faults[${id}]`;
   check(raw !== null && typeof raw === 'object' && !Array.isArray(raw), where, 'a fault rule object or spec string', raw);
   const input = raw as FaultRuleInput;
-  const known = new Set(['kind', 'client', 'endpoint', 'method', 'path', 'probability', 'skip', 'times', 'latencyMs', 'statusCode', 'retryAfterSeconds', 'body', 'when', 'fraction', 'afterMs', 'id']);
+  const known = new Set(['kind', 'client', 'endpoint', 'method', 'path', 'probability', 'skip', 'times', 'latencyMs', 'statusCode', 'retryAfterSeconds', 'body', 'echoHeaders', 'when', 'fraction', 'afterMs', 'id']);
   for (const key of Object.keys(input)) check(known.has(key), `${where}.${key}`, `one of ${[...known].join(', ')}`, key);
   check((FAULT_KINDS as readonly string[]).includes(input.kind), `${where}.kind`, `one of ${FAULT_KINDS.join(', ')}`, input.kind);
   const endpoint = input.endpoint ?? 'any';
@@ -146,6 +152,8 @@ export function resolveFaultRule(raw: unknown, id: string): { rule: FaultRule; i
   const retryAfterSeconds = input.retryAfterSeconds === undefined ? retryDefault : input.retryAfterSeconds;
   check(retryAfterSeconds === null || (Number.isSafeInteger(retryAfterSeconds) && retryAfterSeconds >= 0), `${where}.retryAfterSeconds`, 'a non-negative integer or null', retryAfterSeconds);
   check(input.body === undefined || typeof input.body === 'string', `${where}.body`, 'a string', input.body);
+  const echoHeaders = input.echoHeaders ?? false;
+  check(typeof echoHeaders === 'boolean', `${where}.echoHeaders`, 'a boolean', echoHeaders);
   const when = input.when ?? 'before-body';
   check(when === 'before-body' || when === 'after-body' || when === 'after-accept', `${where}.when`, "'before-body', 'after-body' or 'after-accept'", when);
   const fraction = input.fraction ?? 0.001;
@@ -166,6 +174,7 @@ export function resolveFaultRule(raw: unknown, id: string): { rule: FaultRule; i
     statusCode,
     retryAfterSeconds,
     body: input.body,
+    echoHeaders,
     when,
     fraction,
     afterMs,
@@ -247,7 +256,7 @@ export class FaultEngine {
           decision.latencyMs += rule.latencyMs;
           break;
         case 'status':
-          decision.status ??= { statusCode: rule.statusCode, retryAfterSeconds: rule.retryAfterSeconds, body: rule.body, ruleId: rule.id };
+          decision.status ??= { statusCode: rule.statusCode, retryAfterSeconds: rule.retryAfterSeconds, body: rule.body, echoHeaders: rule.echoHeaders, ruleId: rule.id };
           break;
         case 'reset':
           decision.reset ??= rule.when;

@@ -51,6 +51,8 @@ export interface BatchRecord {
   forget_at: number | null;
   /** The status URL returned to the client, verbatim. */
   status_url: string;
+  /** Hex SHA-256 of the request body as received, so tests can count how often the same content was accepted. */
+  body_sha256: string | null;
 }
 
 export interface ClientRecord {
@@ -76,7 +78,8 @@ CREATE TABLE IF NOT EXISTS batches (
   status TEXT NOT NULL, batch_size INTEGER NOT NULL, consumed INTEGER NOT NULL DEFAULT 0,
   successful INTEGER NOT NULL DEFAULT 0, not_found INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
   dropped INTEGER NOT NULL DEFAULT 0, failed_ids TEXT NOT NULL DEFAULT '[]',
-  created_at INTEGER NOT NULL, completed_at INTEGER, forget_at INTEGER, status_url TEXT NOT NULL
+  created_at INTEGER NOT NULL, completed_at INTEGER, forget_at INTEGER, status_url TEXT NOT NULL,
+  body_sha256 TEXT
 );
 CREATE INDEX IF NOT EXISTS batches_client ON batches (client, created_at);
 CREATE TABLE IF NOT EXISTS clients (
@@ -110,6 +113,9 @@ export class Store {
     if (path !== ':memory:' && path !== '') this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    // A database file written before body_sha256 existed gets the column (NULL for its old batches).
+    const batchColumns = this.db.prepare<[], { name: string }>('PRAGMA table_info(batches)').all();
+    if (!batchColumns.some((column) => column.name === 'body_sha256')) this.db.exec('ALTER TABLE batches ADD COLUMN body_sha256 TEXT');
     this.#profileByTnt = this.db.prepare('SELECT * FROM profiles WHERE client = ? AND tnt_id = ?');
     this.#profileByThirdParty = this.db.prepare('SELECT * FROM profiles WHERE client = ? AND third_party_id = ?');
     this.#profileByEcid = this.db.prepare('SELECT * FROM profiles WHERE client = ? AND ecid = ? ORDER BY active_at DESC LIMIT 1');
@@ -125,9 +131,9 @@ export class Store {
     this.#deleteProfile = this.db.prepare('DELETE FROM profiles WHERE client = ? AND tnt_id = ?');
     this.#insertBatch = this.db.prepare(
       `INSERT INTO batches (batch_id, client, version, id_type, status, batch_size, consumed, successful, not_found, failed, dropped,
-       failed_ids, created_at, completed_at, forget_at, status_url)
+       failed_ids, created_at, completed_at, forget_at, status_url, body_sha256)
        VALUES (@batch_id, @client, @version, @id_type, @status, @batch_size, @consumed, @successful, @not_found, @failed, @dropped,
-       @failed_ids, @created_at, @completed_at, @forget_at, @status_url)`,
+       @failed_ids, @created_at, @completed_at, @forget_at, @status_url, @body_sha256)`,
     );
     this.#getBatch = this.db.prepare('SELECT * FROM batches WHERE batch_id = ?');
     this.#updateBatchCounts = this.db.prepare(

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken } from './auth.js';
 import { countRows, hasOnlyEmptyValues, readHeader } from './batch-text.js';
@@ -95,7 +96,7 @@ export async function serveTarget(state: EmulatorState, route: TargetRoute, req:
   await sleepUnlessClosed(req, decision.latencyMs);
   if (req.socket.destroyed) return;
   if (decision.reset === 'before-body') return reset();
-  if (decision.status !== undefined) return answer(faultAnswer(route.endpoint, decision.status));
+  if (decision.status !== undefined) return answer(faultAnswer(route.endpoint, decision.status, req));
   if (!ALLOWED_METHODS[route.endpoint].includes(method)) {
     return answer({ ...failure(route.endpoint, 405, `Method ${method} not allowed`), headers: { Allow: ALLOWED_METHODS[route.endpoint].join(', ') } });
   }
@@ -159,11 +160,13 @@ export async function serveTarget(state: EmulatorState, route: TargetRoute, req:
   }
 }
 
-function faultAnswer(endpoint: EndpointName, status: NonNullable<FaultDecision['status']>): Answer {
+function faultAnswer(endpoint: EndpointName, status: NonNullable<FaultDecision['status']>, req: IncomingMessage): Answer {
   const headers: Record<string, string> = {};
   if (status.retryAfterSeconds !== null) headers['Retry-After'] = String(status.retryAfterSeconds);
-  if (status.body !== undefined) return { status: status.statusCode, body: status.body, contentType: isJsonEndpoint(endpoint) ? 'json' : 'xml', headers };
-  const message = `Injected fault ${status.ruleId}: HTTP ${status.statusCode}`;
+  // A careless proxy's error page: the request's headers, the bearer token among them, quoted in the body.
+  const echoed = status.echoHeaders ? ` Request headers: ${req.rawHeaders.map((part, index) => (index % 2 === 0 ? `${part}: ` : `${part}; `)).join('')}` : '';
+  if (status.body !== undefined) return { status: status.statusCode, body: status.body + echoed, contentType: isJsonEndpoint(endpoint) ? 'json' : 'xml', headers };
+  const message = `Injected fault ${status.ruleId}: HTTP ${status.statusCode}.${echoed}`;
   return { ...failure(endpoint, status.statusCode, message), headers };
 }
 
@@ -224,6 +227,8 @@ function submitBatch(state: EmulatorState, route: TargetRoute, req: IncomingMess
     completed_at: null,
     forget_at: decision.forgetAfterMs === undefined ? null : now + decision.forgetAfterMs,
     status_url: url,
+    // the client journals the SHA-256 of the exact body it sends: this lets a test match acceptances to batches
+    body_sha256: createHash('sha256').update(body).digest('hex'),
   };
   state.store.insertBatch(record);
   state.processor.enqueueBatch({ record, text, header: header.header, rules, settings, stuck: decision.stuck, drops: decision.drops }, settings.processingDelayMs);
