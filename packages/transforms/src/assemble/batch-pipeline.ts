@@ -67,7 +67,13 @@ function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ct
       else merge.push(chunk);
     }
     let ready: Batch[] = [];
-    const batcher = new ByteBatcher(batchOptions, ctx, (batch) => ready.push(batch), () => ctx.checkRejectRate());
+    const batcher = new ByteBatcher(
+      batchOptions,
+      ctx,
+      (batch) => ready.push(batch),
+      () => ctx.checkRejectRate(),
+      (bytes) => merge.takeSpareBuffer(bytes),
+    );
     for (const _ of merge.drain(batcher)) {
       if (ready.length === 0) continue;
       yield ready;

@@ -17,7 +17,7 @@ const COMMA = 0x2c;
  * Room kept in front of the lines for the header, so the body is built in place (no 50 MB copy); a header
  * larger than this (thousands of columns) is copied in front instead.
  */
-const HEADER_ROOM = 64 * 1024;
+export const HEADER_ROOM = 64 * 1024;
 
 /** Where a shape's names sit in this batch: column per name, and whether that is simply 0…n-1. */
 interface ShapeColumns {
@@ -45,9 +45,13 @@ export class ByteBatchBuilder {
   private valueStart = new Int32Array(64);
   private valueEnd = new Int32Array(64);
 
-  constructor(private readonly options: ResolvedBatchOptions) {
+  /** @param body a buffer of at least HEADER_ROOM + maxBytes to build in (it becomes the batch's) */
+  constructor(
+    private readonly options: ResolvedBatchOptions,
+    body?: Buffer,
+  ) {
     this.bodyBytes = 'batch='.length + options.idType.length + 1;
-    this.body = Buffer.allocUnsafeSlow(HEADER_ROOM + options.maxBytes);
+    this.body = body ?? Buffer.allocUnsafeSlow(HEADER_ROOM + options.maxBytes);
   }
 
   get rows(): number {

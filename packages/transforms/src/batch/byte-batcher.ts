@@ -9,10 +9,11 @@ import type { RunContext } from '../run-context.js';
 import type { RowShape } from '../merge/row-shape.js';
 import type { Batch } from './batch.js';
 import type { ResolvedBatchOptions } from './batch-options.js';
-import { ByteBatchBuilder } from './byte-batch-builder.js';
+import { ByteBatchBuilder, HEADER_ROOM } from './byte-batch-builder.js';
 
 export class ByteBatcher {
-  private builder: ByteBatchBuilder;
+  /** Created with the first row after a close, so it can use a buffer the drain freed meanwhile. */
+  private builder: ByteBatchBuilder | undefined;
   private seq = 0;
   /** `batch=` + key header + LF. */
   private readonly baseBytes: number;
@@ -23,8 +24,9 @@ export class ByteBatcher {
     private readonly emit: (batch: Batch) => void,
     /** Called once, before the first row is placed or rejected (the pipeline's reject-ceiling gate). */
     private onFirstRow?: () => void,
+    /** Offers a free buffer of at least the given size for a batch body (the merge's drained arena). */
+    private readonly spareBuffer?: (bytes: number) => Buffer | undefined,
   ) {
-    this.builder = new ByteBatchBuilder(options);
     this.baseBytes = 'batch='.length + options.idType.length + 1;
   }
 
@@ -60,21 +62,28 @@ export class ByteBatcher {
       );
       return;
     }
-    if (!this.builder.tryAdd(src, start, end, idBytes, shape, id, origins)) {
-      this.close();
-      this.builder.tryAdd(src, start, end, idBytes, shape, id, origins); // fits: soloBytes is below the cap and maxRows ≥ 1
+    let builder = this.builder ?? this.newBuilder();
+    if (!builder.tryAdd(src, start, end, idBytes, shape, id, origins)) {
+      this.close(builder);
+      builder = this.newBuilder();
+      builder.tryAdd(src, start, end, idBytes, shape, id, origins); // fits: soloBytes is below the cap and maxRows ≥ 1
     }
     // A batch at the row cap can take nothing more: hand it on now rather than hold it until the next row.
-    if (this.builder.full) this.close();
+    if (builder.full) this.close(builder);
   }
 
   flush(): void {
-    if (this.builder.rows > 0) this.close();
+    if (this.builder !== undefined && this.builder.rows > 0) this.close(this.builder);
   }
 
-  private close(): void {
-    const batch = this.builder.build(++this.seq);
-    this.builder = new ByteBatchBuilder(this.options);
+  private newBuilder(): ByteBatchBuilder {
+    this.builder = new ByteBatchBuilder(this.options, this.spareBuffer?.(HEADER_ROOM + this.options.maxBytes));
+    return this.builder;
+  }
+
+  private close(builder: ByteBatchBuilder): void {
+    const batch = builder.build(++this.seq);
+    this.builder = undefined;
     this.ctx.counters.sent += batch.rows;
     this.ctx.counters.batches++;
     this.emit(batch);

@@ -117,6 +117,11 @@ export class ArenaMerge {
     this.sideBytes = 0;
   }
 
+  /** A drained arena buffer of at least `bytes` for a batch body, if one is free (see RowArena.takeSpare). */
+  takeSpareBuffer(bytes: number): Buffer | undefined {
+    return this.arena.takeSpare(bytes);
+  }
+
   /** A folded row, serialized like an arena row (encoded id from its first slot, then its values). */
   private addMerged(batcher: ByteBatcher, merged: MergedRow, slot: number): void {
     const arena = this.arena;

@@ -13,7 +13,11 @@
  * `commit()` for a new id, or just begin the next row to drop it (rejected, or folded into a held id).
  */
 
-const CHUNK_BYTES = 16 * 1024 * 1024;
+/**
+ * 64 MiB: few buffers, and a drained one is large enough to become a batch body (below 50 MB plus the
+ * header room), so the drain builds batches in memory the arena already holds instead of adding to it.
+ */
+const CHUNK_BYTES = 64 * 1024 * 1024;
 const INITIAL_SLOTS = 1024;
 /** Index bytes per slot: chunk, start, length, id bytes, shape, source, hash (Int32) and line (Float64). */
 export const SLOT_BYTES = 7 * 4 + 8;
@@ -24,6 +28,8 @@ export class RowArena {
   /** Where the current row starts in `buf`. */
   rowStart = 0;
   private readonly chunks: (Buffer | undefined)[];
+  /** Drained buffers, free for reuse (batch bodies). */
+  private readonly spare: Buffer[] = [];
   private chunkIndex = 0;
   /** Bytes of committed rows. */
   private usedBytes = 0;
@@ -175,15 +181,27 @@ export class RowArena {
     return this.lineOf[slot]!;
   }
 
-  /** Drops the buffers wholly before `slot`'s (draining in slot order: their rows were handed on). */
+  /** Gives up the buffers wholly before `slot`'s (draining in slot order: their rows were handed on). */
   releaseBefore(slot: number): void {
     const chunk = this.chunkOf[slot]!;
-    for (let i = 0; i < chunk; i++) this.chunks[i] = undefined;
+    for (let i = 0; i < chunk; i++) {
+      const released = this.chunks[i];
+      if (released === undefined) continue;
+      this.chunks[i] = undefined;
+      this.spare.push(released);
+    }
+  }
+
+  /** A released buffer of at least `bytes`, now the caller's; undefined when there is none. */
+  takeSpare(bytes: number): Buffer | undefined {
+    const index = this.spare.findIndex((buffer) => buffer.length >= bytes);
+    return index < 0 ? undefined : this.spare.splice(index, 1)[0];
   }
 
   /** Lets go of everything (end of drain). */
   clear(): void {
     this.chunks.length = 0;
+    this.spare.length = 0;
     this.buf = Buffer.alloc(0);
     this.size = 0;
     this.capacity = 0;
