@@ -10,6 +10,7 @@ import type { RowOrigin } from '@bulkpipe/core';
 import type { Batch } from './batch.js';
 import type { ResolvedBatchOptions } from './batch-options.js';
 import type { RowShape } from '../merge/row-shape.js';
+import { BatchRows, defineLazyRows } from './batch-rows.js';
 
 const LF = 0x0a;
 const COMMA = 0x2c;
@@ -36,8 +37,7 @@ export class ByteBatchBuilder {
    */
   private readonly body: Buffer;
   private linesLength = HEADER_ROOM;
-  private readonly ids: string[] = [];
-  private readonly origins: (readonly RowOrigin[])[] = [];
+  private readonly rowsOf = new BatchRows();
   private bodyBytes: number;
   private firstLine = Number.POSITIVE_INFINITY;
   private lastLine = Number.NEGATIVE_INFINITY;
@@ -55,18 +55,29 @@ export class ByteBatchBuilder {
   }
 
   get rows(): number {
-    return this.ids.length;
+    return this.rowsOf.count;
   }
 
   get full(): boolean {
-    return this.ids.length >= this.options.maxRows;
+    return this.rowsOf.count >= this.options.maxRows;
   }
 
   /**
    * Adds the row `src[start, end)` (encoded id, then `,value` per name of `shape`) when the body stays strictly
-   * below maxBytes and within maxRows; false (and no change) otherwise.
+   * below maxBytes and within maxRows; false (and no change) otherwise. `rawId` is given when the id's
+   * encoding differs from it; `origins` for a merged row, else its one origin is `source` and `line`.
    */
-  tryAdd(src: Buffer, start: number, end: number, idBytes: number, shape: RowShape, id: string, origins: readonly RowOrigin[]): boolean {
+  tryAdd(
+    src: Buffer,
+    start: number,
+    end: number,
+    idBytes: number,
+    shape: RowShape,
+    rawId: string | undefined,
+    origins: readonly RowOrigin[] | undefined,
+    source: string,
+    line: number,
+  ): boolean {
     if (this.full) return false;
     let placed = this.shapeColumns[shape.id];
     let headerGrowth = 0;
@@ -102,11 +113,15 @@ export class ByteBatchBuilder {
     }
     lines[o++] = LF;
     this.linesLength = o;
-    this.ids.push(id);
-    this.origins.push(origins);
-    for (const origin of origins) {
-      if (origin.line < this.firstLine) this.firstLine = origin.line;
-      if (origin.line > this.lastLine) this.lastLine = origin.line;
+    this.rowsOf.add(src, start, idBytes, rawId, origins, source, line);
+    if (origins === undefined) {
+      if (line < this.firstLine) this.firstLine = line;
+      if (line > this.lastLine) this.lastLine = line;
+    } else {
+      for (const origin of origins) {
+        if (origin.line < this.firstLine) this.firstLine = origin.line;
+        if (origin.line > this.lastLine) this.lastLine = origin.line;
+      }
     }
     this.bodyBytes = bodyBytes;
     return true;
@@ -182,17 +197,16 @@ export class ByteBatchBuilder {
     if (body.length !== this.bodyBytes) {
       throw new Error(`bulkpipe bug: batch ${seq} body is ${body.length} bytes, the batcher computed ${this.bodyBytes}`);
     }
-    return {
+    const fields = {
       seq,
       body,
-      rows: this.ids.length,
+      rows: this.rowsOf.count,
       bytes: body.length,
       sha256: createHash('sha256').update(body).digest('hex'),
       firstLine: this.firstLine,
       lastLine: this.lastLine,
-      ids: this.ids,
-      origins: this.origins,
     };
+    return defineLazyRows(fields, this.rowsOf);
   }
 }
 

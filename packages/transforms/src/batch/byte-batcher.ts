@@ -30,8 +30,21 @@ export class ByteBatcher {
     this.baseBytes = 'batch='.length + options.idType.length + 1;
   }
 
-  /** One merged row: `src[start, end)` is its encoded id then `,value` per name of `shape`. */
-  add(src: Buffer, start: number, end: number, idBytes: number, shape: RowShape, id: string, origins: readonly RowOrigin[]): void {
+  /**
+   * One merged row: `src[start, end)` is its encoded id then `,value` per name of `shape`. `rawId` when the id's
+   * encoding differs from it; `origins` for a row folded from several lines, else its one `source` and `line`.
+   */
+  add(
+    src: Buffer,
+    start: number,
+    end: number,
+    idBytes: number,
+    shape: RowShape,
+    rawId: string | undefined,
+    origins: readonly RowOrigin[] | undefined,
+    source: string,
+    line: number,
+  ): void {
     if (this.onFirstRow !== undefined) {
       const first = this.onFirstRow;
       this.onFirstRow = undefined;
@@ -39,13 +52,16 @@ export class ByteBatcher {
     }
     const n = shape.names.length;
     const valueBytes = end - start - idBytes - n;
+    // Rejects are rare: the id string and origins are only made for them.
+    const id = (): string => rawId ?? src.toString('latin1', start, start + idBytes);
+    const allOrigins = (): readonly RowOrigin[] => origins ?? [{ source, line }];
     const profileBytes = shape.nameBytes + valueBytes;
     if (profileBytes > MAX_PROFILE_EXTERNAL_BYTES) {
       this.rejectRow(
-        id,
-        origins,
+        id(),
+        allOrigins(),
         ErrorCode.PROFILE_TOO_LARGE,
-        `id ${JSON.stringify(id)} has ${profileBytes} bytes of encoded attributes, above Target's ${MAX_PROFILE_EXTERNAL_BYTES}-byte ` +
+        `id ${JSON.stringify(id())} has ${profileBytes} bytes of encoded attributes, above Target's ${MAX_PROFILE_EXTERNAL_BYTES}-byte ` +
           `limit of external profile data per visitor; drop or shorten columns in the mapping`,
       );
       return;
@@ -54,19 +70,19 @@ export class ByteBatcher {
     const soloBytes = this.baseBytes + n + shape.nameBytes + idBytes + n + valueBytes + 1;
     if (soloBytes >= this.options.maxBytes) {
       this.rejectRow(
-        id,
-        origins,
+        id(),
+        allOrigins(),
         ErrorCode.ROW_TOO_LARGE,
-        `id ${JSON.stringify(id)} encodes to a ${soloBytes}-byte body even alone in a batch, ` +
+        `id ${JSON.stringify(id())} encodes to a ${soloBytes}-byte body even alone in a batch, ` +
           `not below the cap of ${this.options.maxBytes} bytes; raise --max-bytes or shorten its values`,
       );
       return;
     }
     let builder = this.builder ?? this.newBuilder();
-    if (!builder.tryAdd(src, start, end, idBytes, shape, id, origins)) {
+    if (!builder.tryAdd(src, start, end, idBytes, shape, rawId, origins, source, line)) {
       this.close(builder);
       builder = this.newBuilder();
-      builder.tryAdd(src, start, end, idBytes, shape, id, origins); // fits: soloBytes is below the cap and maxRows ≥ 1
+      builder.tryAdd(src, start, end, idBytes, shape, rawId, origins, source, line); // fits: soloBytes is below the cap and maxRows ≥ 1
     }
     // A batch at the row cap can take nothing more: hand it on now rather than hold it until the next row.
     if (builder.full) this.close(builder);

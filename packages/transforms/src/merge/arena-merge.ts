@@ -103,11 +103,18 @@ export class ArenaMerge {
         else this.addMerged(batcher, merged, slot);
         this.folded.delete(slot);
       } else {
-        const buf = arena.bufferOf(slot);
         const start = arena.startOfSlot(slot);
-        const idBytes = arena.idBytesOfSlot(slot);
-        const id = this.rawIds.get(slot) ?? buf.toString('latin1', start, start + idBytes);
-        batcher.add(buf, start, start + arena.lengthOfSlot(slot), idBytes, this.shapes.shapes[arena.shapeOfSlot(slot)]!, id, [this.originOf(slot)]);
+        batcher.add(
+          arena.bufferOf(slot),
+          start,
+          start + arena.lengthOfSlot(slot),
+          arena.idBytesOfSlot(slot),
+          this.shapes.shapes[arena.shapeOfSlot(slot)]!,
+          this.rawIds.size > 0 ? this.rawIds.get(slot) : undefined,
+          undefined,
+          this.sources[arena.sourceOfSlot(slot)]!,
+          arena.lineOfSlot(slot),
+        );
       }
       if (slot % RELEASE_EVERY === 0) arena.releaseBefore(slot);
       if (slot % every === every - 1) yield;
@@ -144,7 +151,9 @@ export class ArenaMerge {
       scratch[o++] = COMMA;
       o += scratch.write(value, o, 'latin1');
     }
-    batcher.add(scratch, 0, o, idBytes, this.shapes.intern(names), merged.id, merged.origins);
+    const rawId = merged.id.length === idBytes ? undefined : merged.id; // same length: the encoding changed nothing
+    const first = merged.origins[0]!;
+    batcher.add(scratch, 0, o, idBytes, this.shapes.intern(names), rawId, merged.origins.length > 1 ? merged.origins : undefined, first.source, first.line);
   }
 
   /** The encoded values of a row's bytes as an attributes object, in its shape's order. */
