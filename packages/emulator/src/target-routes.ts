@@ -94,7 +94,8 @@ export async function serveTarget(state: EmulatorState, route: TargetRoute, req:
   };
 
   await sleepUnlessClosed(req, decision.latencyMs);
-  if (req.socket.destroyed) return;
+  // the client gave up during the latency (its timeout): still a call Target saw, logged like a cut body
+  if (req.socket.destroyed) return logged('reset');
   if (decision.reset === 'before-body') return reset();
   if (decision.status !== undefined) return answer(faultAnswer(route.endpoint, decision.status, req));
   if (!ALLOWED_METHODS[route.endpoint].includes(method)) {
