@@ -45,11 +45,12 @@ export async function runUploadCommand({ command, resolved, io, out, upload }: U
     },
   });
   const report = result.result;
-  printSummary(io, result.summary, result.exitCode, report ? { upload: report } : {});
-  if (report === undefined) return { exitCode: result.exitCode, summary: result.summary };
+  // decided before the summary is printed: its `exitCode` must be the one the process exits with
+  const exitCode = report === undefined || result.error !== undefined || result.exitCode !== ExitCode.OK ? result.exitCode : exitCodeForOutcome(report, upload.wait ?? true);
+  printSummary(io, result.summary, exitCode, report ? { upload: report } : {});
+  if (report === undefined) return { exitCode, summary: result.summary };
   if (!io.json) io.log(renderUploadReport(report));
   await writeReport(out, { summary: result.summary, upload: report });
-  const exitCode = result.error !== undefined || result.exitCode !== ExitCode.OK ? result.exitCode : exitCodeForOutcome(report, upload.wait ?? true);
   return { exitCode, summary: result.summary, report };
 }
 
