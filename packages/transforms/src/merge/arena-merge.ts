@@ -79,6 +79,7 @@ export class ArenaMerge {
         const attributes = this.attributesAt(arena.bufferOf(held), arena.startOfSlot(held), arena.startOfSlot(held) + arena.lengthOfSlot(held), arena.idBytesOfSlot(held), arena.shapeOfSlot(held));
         merged = new MergedRow(row.id, attributes, [this.originOf(held)], this.merge.policy === 'reject');
         this.folded.set(held, merged);
+        arena.markFolded(held);
         this.sideBytes += MERGED_ROW_BYTES + ORIGIN_BYTES + this.attributeBytes(attributes);
       }
       const attributes = this.attributesAt(arena.buf, arena.rowStart, row.end, row.idBytes, row.shape.id);
@@ -96,8 +97,9 @@ export class ArenaMerge {
   *drain(batcher: ByteBatcher, every = 1024): Generator<void> {
     const arena = this.arena;
     const size = arena.size;
+    arena.endLookups();
     for (let slot = 0; slot < size; slot++) {
-      const merged = this.folded.get(slot);
+      const merged = arena.shapeOfSlot(slot) < 0 ? this.folded.get(slot) : undefined;
       if (merged !== undefined) {
         if (merged.conflict !== undefined) rejectConflicting(merged, merged.conflict, this.ctx);
         else this.addMerged(batcher, merged, slot);

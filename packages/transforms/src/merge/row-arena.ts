@@ -56,6 +56,11 @@ export class RowArena {
     this.chunks = [this.buf];
   }
 
+  /** Marks a slot whose row now lives elsewhere (folded into a MergedRow). */
+  markFolded(slot: number): void {
+    this.shapeOf[slot] = -1;
+  }
+
   /** Estimated memory held: row bytes, the index at its capacity, the hash table. */
   get estimatedBytes(): number {
     return this.usedBytes + this.capacity * SLOT_BYTES + this.table.length * 4;
@@ -185,6 +190,11 @@ export class RowArena {
   }
   lineOfSlot(slot: number): number {
     return this.lineOf[slot]!;
+  }
+
+  /** The id lookup is over once the drain starts: its table goes first (16 MB at a million ids). */
+  endLookups(): void {
+    this.table = new Int32Array(0);
   }
 
   /** Gives up the buffers wholly before `slot`'s (draining in slot order: their rows were handed on). */
