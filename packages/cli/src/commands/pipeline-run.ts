@@ -65,7 +65,10 @@ export async function runPipelineCommand<R>(options: PipelineRunOptions<R>): Pro
   let exitCode: ExitCode = ExitCode.OK;
   if (error !== undefined) {
     exitCode = io.signal.aborted ? ExitCode.ABORTED : exitCodeFor(error);
-    io.log(`bulkpipe ${options.command}: error: ${io.signal.aborted ? 'aborted by signal' : describeError(error)}`);
+    const message = io.signal.aborted ? 'aborted by signal' : describeError(error);
+    // the same `error` event a failure outside the pipeline gets (docs/cli.md lists it among the --json events)
+    io.event('error', { message, code: isBulkpipeError(error) ? error.code : undefined, exitCode });
+    io.log(`bulkpipe ${options.command}: error: ${message}`);
   } else if (!summary.booksBalance || summary.rejectRate > summary.maxRejectRate) {
     exitCode = ExitCode.FAILED;
   }
