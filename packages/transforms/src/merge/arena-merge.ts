@@ -197,7 +197,7 @@ export class ArenaMerge {
       ErrorCode.MEMORY_BUDGET_EXCEEDED,
       `Merge by id holds ${this.size.toLocaleString('en-US')} rows, one per id (~${mebibytes(this.estimatedBytes)} estimated), ` +
         `over its memory budget of ${mebibytes(maxMemoryBytes)} (maxMemoryBytes ${maxMemoryBytes}). ` +
-        `Raise the budget with --memory (Node may also need --max-old-space-size), or split the input into runs by id; ` +
+        `Raise the budget with --memory (the held rows live outside the JS heap: Node's heap size does not limit them), or split the input into runs by id; ` +
         `a merge that spills to disk is planned.`,
       { option: 'maxMemoryBytes' },
     );
