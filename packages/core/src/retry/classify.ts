@@ -8,7 +8,8 @@ import { ErrorCode, isBulkpipeError } from '../errors.js';
 /**
  * - `ok`: done.
  * - `retry`: transient; try again after a backoff (network errors, 408, 429, 5xx but 501/505).
- * - `fatal-config`: the run cannot go on without a configuration change (401/403: the token).
+ * - `fatal-config`: the run cannot go on without a configuration change (401/403: the token; a TLS
+ *   certificate that does not verify: the endpoint, a proxy, or a missing CA).
  * - `fail`: this call failed for good (other 4xx, `success=false`, a malformed answer); retrying
  *   would send the same thing and get the same answer.
  */
@@ -33,6 +34,27 @@ export const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
   'ENETUNREACH',
   'EHOSTDOWN',
   'EHOSTUNREACH',
+]);
+
+/**
+ * TLS verification failures (Node's and OpenSSL's codes): the endpoint's certificate will not verify on the
+ * next attempt either, so retrying only delays the message — the run stops, as for a rejected token.
+ */
+export const TLS_VERIFICATION_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
 /** undici codes that are bugs or deliberate stops, not transient faults: every other `UND_ERR_*` retries. */
@@ -65,8 +87,10 @@ export function classify(outcome: unknown): RetryDecision {
   }
   if (isBulkpipeError(outcome)) {
     switch (outcome.code) {
-      case ErrorCode.TARGET_NETWORK:
-        return 'retry';
+      case ErrorCode.TARGET_NETWORK: {
+        const networkCode = (outcome as { networkCode?: unknown }).networkCode;
+        return typeof networkCode === 'string' && TLS_VERIFICATION_CODES.has(networkCode) ? 'fatal-config' : 'retry';
+      }
       case ErrorCode.TARGET_AUTH:
       case ErrorCode.INVALID_OPTION:
         return 'fatal-config';
@@ -87,6 +111,7 @@ function classifyNetworkError(error: unknown, depth: number): RetryDecision {
   // An abort is the caller's decision, never a fault to retry through.
   if (name === 'AbortError' || name === 'TimeoutError') return 'fail';
   if (typeof code === 'string') {
+    if (TLS_VERIFICATION_CODES.has(code)) return 'fatal-config';
     if (RETRYABLE_NETWORK_CODES.has(code)) return 'retry';
     if (code.startsWith('UND_ERR_')) return NON_RETRYABLE_UNDICI_CODES.has(code) ? 'fail' : 'retry';
   }
