@@ -10,6 +10,8 @@ export interface JournalLine {
   sha256?: string;
   attempt?: number;
   outcome?: string;
+  code?: string;
+  statusCode?: number;
 }
 
 export interface BatchHistory {
@@ -21,7 +23,12 @@ export interface BatchHistory {
   acceptancesJournaled: number;
   /** A `submitting` came after the batch's `submitted`: an accepted batch sent again (never allowed). */
   resentAfterAccepted: boolean;
-  /** Attempts whose answer the journal does not show as an acceptance: a crash or a cut connection, or a 5xx/503. */
+  /** `submit-failed` records with an HTTP answer that is surely not an acceptance (a 5xx, 429, 400…). */
+  attemptsRefused: number;
+  /**
+   * Attempts whose answer the journal does not show: the process died with the POST on the wire, the
+   * connection broke, or the answer was unreadable (Target may have queued the batch all the same).
+   */
   attemptsInDoubt: number;
 }
 
@@ -53,7 +60,7 @@ export function batchHistories(records: readonly JournalLine[]): Map<number, Bat
     const history = histories.get(record.seq);
     if (record.type === 'batch-built') {
       if (history !== undefined && history.sha256 !== record.sha256) throw new Error(`batch ${record.seq} was rebuilt with other content: ${history.sha256} then ${record.sha256}`);
-      if (history === undefined) histories.set(record.seq, { seq: record.seq, sha256: record.sha256!, attempts: 0, acceptancesJournaled: 0, resentAfterAccepted: false, attemptsInDoubt: 0 });
+      if (history === undefined) histories.set(record.seq, { seq: record.seq, sha256: record.sha256!, attempts: 0, acceptancesJournaled: 0, resentAfterAccepted: false, attemptsRefused: 0, attemptsInDoubt: 0 });
       continue;
     }
     if (history === undefined) throw new Error(`journal has a ${record.type} for batch ${record.seq} before its batch-built`);
@@ -62,8 +69,10 @@ export function batchHistories(records: readonly JournalLine[]): Map<number, Bat
       if (history.acceptancesJournaled > 0) history.resentAfterAccepted = true;
     }
     if (record.type === 'submitted') history.acceptancesJournaled += 1;
+    // an HTTP answer other than a readable acceptance: Target did not queue this attempt (a malformed 2xx might have)
+    if (record.type === 'submit-failed' && record.statusCode !== undefined && record.code !== 'BULKPIPE_TARGET_BAD_RESPONSE') history.attemptsRefused += 1;
   }
-  for (const history of histories.values()) history.attemptsInDoubt = history.attempts - history.acceptancesJournaled;
+  for (const history of histories.values()) history.attemptsInDoubt = history.attempts - history.acceptancesJournaled - history.attemptsRefused;
   return histories;
 }
 
