@@ -38,6 +38,10 @@ export const ErrorCode = {
   REJECT_RATE_EXCEEDED: 'BULKPIPE_REJECT_RATE_EXCEEDED',
   BOOKS_UNBALANCED: 'BULKPIPE_BOOKS_UNBALANCED',
   MEMORY_BUDGET_EXCEEDED: 'BULKPIPE_MEMORY_BUDGET_EXCEEDED',
+  /** The merge's temporary files cannot be written (temp directory full or unwritable); names the directory. */
+  SPILL_FAILED: 'BULKPIPE_SPILL_FAILED',
+  /** `--presorted`: an id reappears after rows of other ids (the input is not grouped by id); names both lines. */
+  INPUT_NOT_GROUPED: 'BULKPIPE_INPUT_NOT_GROUPED',
   ABORTED: 'BULKPIPE_ABORTED',
 
   // talking to Target (client, retry policy)
