@@ -208,3 +208,19 @@ for (let index = 0; index < SCENARIOS; index++) {
   test(`SIGKILL at seeded random points, resume with the same journal: exact profiles, no unexplained double acceptance (scenario ${index + 1})`, (t) =>
     scenario(t, index));
 }
+
+test('the checker itself refuses a lost batch, a batch re-sent after its journaled acceptance, and a duplicate without doubt', (t) => {
+  const built = { type: 'batch-built', seq: 1, sha256: 'aa' };
+  const sent = [built, { type: 'submitting', seq: 1 }, { type: 'submitted', seq: 1 }];
+  const ok = batchHistories(sent).get(1)!;
+  t.deepEqual(acceptanceViolations(ok, 1), []);
+  t.regex(acceptanceViolations(ok, 0).join(), /never accepted/);
+  t.regex(acceptanceViolations(ok, 2).join(), /0 attempts in doubt/);
+  // a 503 answer is not doubt; a crash with the POST on the wire is
+  const refused = batchHistories([built, { type: 'submitting', seq: 1 }, { type: 'submit-failed', seq: 1, code: 'BULKPIPE_TARGET_HTTP_STATUS', statusCode: 503 }, ...sent.slice(1)]).get(1)!;
+  t.regex(acceptanceViolations(refused, 2).join(), /0 attempts in doubt/);
+  const crashed = batchHistories([built, { type: 'submitting', seq: 1 }, { type: 'run-start' }, built, ...sent.slice(1)]).get(1)!;
+  t.deepEqual(acceptanceViolations(crashed, 2), []);
+  const resent = batchHistories([...sent, { type: 'run-start' }, { type: 'submitting', seq: 1 }, { type: 'submitted', seq: 1 }]).get(1)!;
+  t.regex(acceptanceViolations(resent, 2).join(), /sent again after its acceptance/);
+});
