@@ -12,6 +12,8 @@ import { parseRecords } from '../parse/index.js';
 import type { ParseInput, ParseOptions } from '../parse/index.js';
 import { createMapStep } from '../map/index.js';
 import type { Mapping } from '../map/index.js';
+import { compileMapPlan } from '../map/map-plan.js';
+import { compileHeader } from '../validate/header-plan.js';
 import { resolveMergeOptions } from '../merge/index.js';
 import type { MergeOptions } from '../merge/index.js';
 import { ArenaMerge } from '../merge/arena-merge.js';
@@ -32,8 +34,20 @@ export interface BatchPipelineOptions {
   batch?: Omit<BatchOptions, 'idType'>;
 }
 
-async function* readInputs(inputs: readonly ParseInput[], options: BatchPipelineOptions['parse'], ctx: RunContext): AsyncGenerator<InputRecord[]> {
+async function* readInputs(inputs: readonly ParseInput[], options: ParseOptions | undefined, ctx: RunContext): AsyncGenerator<InputRecord[]> {
   for (const input of inputs) yield* parseRecords(input, { ...options }, ctx);
+}
+
+/**
+ * Checks each input's header against the configuration as soon as it is read — the mapping's columns and the
+ * id column — so a wrong --id-column stops the run even when an input has no records at all.
+ */
+function checkHeaderUpFront(options: BatchPipelineOptions, idType: IdType): ParseOptions['onHeader'] {
+  return (columns, source) => {
+    options.parse?.onHeader?.(columns, source);
+    const mapped = options.mapping ? compileMapPlan(options.mapping, columns, source).columns : columns;
+    compileHeader(mapped, options.idColumn, idType, source);
+  };
 }
 
 /**
@@ -47,7 +61,7 @@ export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunCo
   const idType = options.idType ?? 'thirdPartyId';
   const merge = new ArenaMerge({ idColumn: options.idColumn, idType, valuePolicy: options.valuePolicy }, resolveMergeOptions({ ...options.merge }), ctx);
   const batchOptions = resolveBatchOptions({ ...options.batch, idType });
-  const input = readInputs(options.inputs, options.parse, ctx);
+  const input = readInputs(options.inputs, { ...options.parse, onHeader: checkHeaderUpFront(options, idType) }, ctx);
   const stage = mergeAndBatch(merge, batchOptions, ctx);
   if (options.mapping) await pipeline(input, stepToStream(createMapStep(options.mapping, ctx)), stage, sink, { signal: ctx.signal });
   else await pipeline(input, stage, sink, { signal: ctx.signal });

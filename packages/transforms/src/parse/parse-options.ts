@@ -18,6 +18,11 @@ export interface ParseOptions {
   sourceLabel?: string;
   /** Records per emitted array. @default 1000 */
   recordsPerChunk?: number;
+  /**
+   * Called with the input's header as soon as it is read, before any record: lets a pipeline check its
+   * configuration (the id column, a mapping) even for an input that has no records. Throwing stops the parse.
+   */
+  onHeader?: (columns: readonly string[], source: string) => void;
 }
 
 export interface ResolvedParseOptions {
@@ -25,6 +30,7 @@ export interface ResolvedParseOptions {
   readonly maxRecordBytes: number;
   readonly sourceLabel: string | undefined;
   readonly recordsPerChunk: number;
+  readonly onHeader: ((columns: readonly string[], source: string) => void) | undefined;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
@@ -42,5 +48,6 @@ export function resolveParseOptions(options: ParseOptions = {}): ResolvedParseOp
   }
   const recordsPerChunk = options.recordsPerChunk ?? DEFAULT_RECORDS_PER_CHUNK;
   if (!Number.isSafeInteger(recordsPerChunk) || recordsPerChunk < 1) throw invalidOption('recordsPerChunk', 'a positive integer', recordsPerChunk);
-  return Object.freeze({ delimiter, maxRecordBytes, sourceLabel, recordsPerChunk });
+  if (options.onHeader !== undefined && typeof options.onHeader !== 'function') throw invalidOption('onHeader', 'a function', options.onHeader);
+  return Object.freeze({ delimiter, maxRecordBytes, sourceLabel, recordsPerChunk, onHeader: options.onHeader });
 }

@@ -183,8 +183,18 @@ class ParseStep implements Step<Uint8Array | string, InputRecord> {
   private readonly onRecord = (cells: string[], line: number, flaw: ScanFlaw | undefined): void => {
     const columns = this.columns;
     if (columns === undefined) {
+      if (flaw?.kind === 'text-after-quote') {
+        throw new BulkpipeError(
+          ErrorCode.BAD_HEADER,
+          /^\s*[[{]/.test(cells[0] ?? '')
+            ? 'Bad header: this looks like JSON, not CSV (the first line starts with [ or {). Export the data as CSV with a header row.'
+            : `Bad header: text after the closing quote in column ${flaw.cell + 1}; a quote inside a quoted name must be doubled ("").`,
+          { source: this.source, line },
+        );
+      }
       this.columns = checkHeader(cells, this.source, line, this.delimiter);
       this.buildFields = fieldsBuilder(this.columns);
+      this.options.onHeader?.(this.columns, this.source);
       return;
     }
     this.ctx.counters.read++;
