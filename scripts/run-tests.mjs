@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Runs build, type-check, lint and every package's tests through turbo, streams the output, and ends with one
 // plain closing line — "tests: N passed, N failed" — totalled from each ava run, so CI logs show at a glance
-// how many tests ran. The exit code is turbo's.
+// how many tests ran. The exit code is turbo's. Packages run one at a time: several suites start real servers
+// and child processes, and on a 2-core machine running them side by side only trades speed for flakiness.
 import { spawn } from 'node:child_process';
 
-const child = spawn(process.execPath, ['scripts/pnpm.mjs', 'exec', 'turbo', 'run', 'build', 'typecheck', 'lint', 'test', '--continue', '--output-logs=new-only', ...process.argv.slice(2)], {
+const child = spawn(process.execPath, ['scripts/pnpm.mjs', 'exec', 'turbo', 'run', 'build', 'typecheck', 'lint', 'test', '--continue', '--concurrency=1', '--output-logs=new-only', ...process.argv.slice(2)], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 
