@@ -79,7 +79,8 @@ export function renderSummary(summary: RunSummary): string {
       (summary.stoppedBy !== undefined ? `(stopped early: ${summary.stoppedBy})` : summary.booksBalance ? 'books balance' : 'BOOKS DO NOT BALANCE'),
   );
   lines.push(`  reject rate ${formatPercent(summary.rejectRate)} (ceiling ${formatPercent(summary.maxRejectRate)}), ${formatCount(warnings)} warnings`);
-  lines.push(`  ${formatCount(batches)} batch${batches === 1 ? '' : 'es'}`);
+  // An upload run lists its batches with their Target status in its own report instead.
+  if (summary.batches.length > 0 || batches === 0) lines.push(`  ${formatCount(batches)} batch${batches === 1 ? '' : 'es'}`);
   for (const batch of summary.batches) {
     lines.push(
       `    ${batch.file ?? `#${batch.seq}`}: ${formatCount(batch.rows)} rows, ${formatBytes(batch.bytes)}, lines ${batch.firstLine}–${batch.lastLine}, sha256 ${batch.sha256.slice(0, 12)}…`,
