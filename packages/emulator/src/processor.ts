@@ -1,4 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { AttributeColumns } from './attribute-columns.js';
 import { RowCursor } from './batch-text.js';
 import type { BatchHeader, BatchTextRules } from './batch-text.js';
 import { unitHash } from './hash.js';
@@ -153,6 +154,8 @@ export class BatchProcessor {
     const record = batch.record;
     const cursor = new RowCursor(batch.text, batch.header.bodyStart, batch.rules);
     const names = batch.header.names;
+    // undefined when an attribute name repeats: such rows take the general (name, value) route
+    const columns = AttributeColumns.fromHeader(names);
     const failedIds: string[] = [];
     let done = false;
     while (!done) {
@@ -180,10 +183,14 @@ export class BatchProcessor {
           }
           const id = cells[0] ?? '';
           record.consumed += 1;
-          if (batch.drops.some((drop) => unitHash(`${id}\u0000${record.consumed}`, drop.salt) < drop.fraction)) {
+          if (batch.drops.length > 0 && batch.drops.some((drop) => unitHash(`${id}\u0000${record.consumed}`, drop.salt) < drop.fraction)) {
             // Adobe's documented loss: reported as a success, never written
             record.dropped += 1;
             record.successful += 1;
+            continue;
+          }
+          if (columns !== undefined) {
+            applier.applyCells(id, cells, columns);
             continue;
           }
           const pairs: Array<readonly [string, string]> = [];

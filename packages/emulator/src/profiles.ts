@@ -1,3 +1,4 @@
+import type { AttributeColumns } from './attribute-columns.js';
 import { fnv1a32 } from './hash.js';
 import type { KeyType } from './batch-text.js';
 import type { ClientSettings } from './settings.js';
@@ -145,11 +146,11 @@ export function applyProfileRow(store: Store, write: RowWrite, id: string, pairs
   return 'successful';
 }
 
-function newProfile(store: Store, write: RowWrite, id: string, attrs: string, bytes: number, v2Batch: string | null): ProfileRecord {
+function newProfile(store: Store, write: RowWrite, id: string, attrs: string, bytes: number, v2Batch: string | null, prefix?: string): ProfileRecord {
   const isThirdParty = write.keyType === 'thirdPartyId';
   return {
     client: write.client,
-    tnt_id: isThirdParty ? store.nextTntId(tntPrefix(write.client, write.seed)) : id,
+    tnt_id: isThirdParty ? store.nextTntId(prefix ?? tntPrefix(write.client, write.seed)) : id,
     third_party_id: isThirdParty ? id : null,
     ecid: null,
     attrs,
@@ -162,13 +163,13 @@ function newProfile(store: Store, write: RowWrite, id: string, attrs: string, by
 }
 
 /** The record a v2 row creates when its id is new, or 'failed' when it alone passes the external-data cap. */
-function newProfileFor(store: Store, write: RowWrite, id: string, pairs: ReadonlyArray<readonly [string, string]>): ProfileRecord | 'failed' {
+function newProfileFor(store: Store, write: RowWrite, id: string, pairs: ReadonlyArray<readonly [string, string]>, prefix?: string): ProfileRecord | 'failed' {
   const tracksOverride = write.keyType === 'thirdPartyId' && write.batchId !== undefined;
   const attributes = new Map<string, StoredAttribute>();
   for (const [name, value] of pairs) attributes.set(name, [value, write.now, tracksOverride]);
   const { json, bytes } = writeAttributes(attributes, write.now);
   if (bytes > write.settings.maxProfileBytes) return 'failed';
-  return newProfile(store, write, id, json, bytes, tracksOverride ? write.batchId! : null);
+  return newProfile(store, write, id, json, bytes, tracksOverride ? write.batchId! : null, prefix);
 }
 
 /**
@@ -181,8 +182,14 @@ export class GroupedRowApplier {
   readonly #write: RowWrite;
   readonly #groupRows: number;
   readonly #onOutcome: (id: string, outcome: RowOutcome) => void;
+  /** The tnt id prefix of this client and seed, hashed once instead of once per new profile. */
+  readonly #prefix: string;
+  readonly #tracksOverride: boolean;
   #ids: string[] = [];
-  #pairs: Array<ReadonlyArray<readonly [string, string]>> = [];
+  /** Per buffered row: its pairs, or (from `applyCells`) undefined and its cells, turned into pairs only if needed. */
+  #pairs: Array<ReadonlyArray<readonly [string, string]> | undefined> = [];
+  #cells: Array<readonly string[] | undefined> = [];
+  #columns: AttributeColumns | undefined;
   #records: ProfileRecord[] = [];
 
   constructor(store: Store, write: RowWrite, groupRows: number, onOutcome: (id: string, outcome: RowOutcome) => void) {
@@ -190,6 +197,8 @@ export class GroupedRowApplier {
     this.#write = write;
     this.#groupRows = groupRows;
     this.#onOutcome = onOutcome;
+    this.#prefix = tntPrefix(write.client, write.seed);
+    this.#tracksOverride = write.keyType === 'thirdPartyId' && write.batchId !== undefined;
   }
 
   apply(id: string, pairs: ReadonlyArray<readonly [string, string]>): void {
@@ -199,14 +208,40 @@ export class GroupedRowApplier {
       this.#onOutcome(id, applyProfileRow(this.#store, write, id, pairs, false));
       return;
     }
-    const record = newProfileFor(this.#store, write, id, pairs);
+    const record = newProfileFor(this.#store, write, id, pairs, this.#prefix);
     if (record === 'failed') {
       this.flush(); // keeps outcomes (and the listed failed ids) in row order
       this.#onOutcome(id, 'failed');
       return;
     }
+    this.#buffer(id, pairs, undefined, record);
+  }
+
+  /**
+   * Applies one batch row given as cells (index 0 the id) under `columns`: the same outcome as
+   * `apply(id, columns.pairs(cells))`, without building pairs unless the row leaves the new-profile path.
+   */
+  applyCells(id: string, cells: readonly string[], columns: AttributeColumns): void {
+    const write = this.#write;
+    const attrs = write.version === 2 && idProblem(write.keyType, id, write.settings) === undefined ? columns.newProfileAttrs(cells, this.#tracksOverride) : undefined;
+    if (attrs === undefined) {
+      this.apply(id, columns.pairs(cells));
+      return;
+    }
+    if (attrs.bytes > write.settings.maxProfileBytes) {
+      this.flush();
+      this.#onOutcome(id, 'failed');
+      return;
+    }
+    const record = newProfile(this.#store, write, id, attrs.json, attrs.bytes, this.#tracksOverride ? write.batchId! : null, this.#prefix);
+    this.#columns = columns;
+    this.#buffer(id, undefined, cells, record);
+  }
+
+  #buffer(id: string, pairs: ReadonlyArray<readonly [string, string]> | undefined, cells: readonly string[] | undefined, record: ProfileRecord): void {
     this.#ids.push(id);
     this.#pairs.push(pairs);
+    this.#cells.push(cells);
     this.#records.push(record);
     if (this.#records.length >= this.#groupRows) this.flush();
   }
@@ -233,10 +268,14 @@ export class GroupedRowApplier {
     }
     for (let i = 0; i < records.length; i++) {
       if (insertedNow(records[i]!)) this.#onOutcome(this.#ids[i]!, 'successful');
-      else this.#onOutcome(this.#ids[i]!, applyProfileRow(store, this.#write, this.#ids[i]!, this.#pairs[i]!, false));
+      else {
+        const pairs = this.#pairs[i] ?? this.#columns!.pairs(this.#cells[i]!);
+        this.#onOutcome(this.#ids[i]!, applyProfileRow(store, this.#write, this.#ids[i]!, pairs, false));
+      }
     }
     this.#ids = [];
     this.#pairs = [];
+    this.#cells = [];
     this.#records = [];
   }
 }
