@@ -9,8 +9,8 @@ import { resolveMergeOptions } from '../src/merge/merge-options.js';
 const columns = Object.freeze(['id', 'note']);
 const record = (i: number): InputRecord => ({ source: 'a.csv', line: i + 2, columns, fields: { id: `c-${i}`, note: 'x'.repeat(1000) } });
 
-test('passing the budget stops the merge with MEMORY_BUDGET_EXCEEDED naming the rows held and the budget', (t) => {
-  const merge = new ArenaMerge({ idColumn: 'id' }, resolveMergeOptions({ maxMemoryBytes: 200_000 }), new RunContext());
+test('with spilling off, passing the budget stops the merge with MEMORY_BUDGET_EXCEEDED naming the rows held and the budget', (t) => {
+  const merge = new ArenaMerge({ idColumn: 'id' }, resolveMergeOptions({ maxMemoryBytes: 200_000, spill: false }), new RunContext());
   const error = t.throws(() => {
     for (let i = 0; i < 1000; i++) merge.push(record(i));
   });

@@ -63,8 +63,12 @@ export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunCo
   const batchOptions = resolveBatchOptions({ ...options.batch, idType });
   const input = readInputs(options.inputs, { ...options.parse, onHeader: checkHeaderUpFront(options, idType) }, ctx);
   const stage = mergeAndBatch(merge, batchOptions, ctx);
-  if (options.mapping) await pipeline(input, stepToStream(createMapStep(options.mapping, ctx)), stage, sink, { signal: ctx.signal });
-  else await pipeline(input, stage, sink, { signal: ctx.signal });
+  try {
+    if (options.mapping) await pipeline(input, stepToStream(createMapStep(options.mapping, ctx)), stage, sink, { signal: ctx.signal });
+    else await pipeline(input, stage, sink, { signal: ctx.signal });
+  } finally {
+    merge.dispose(); // a spill's temporary files go, whichever way the run ended
+  }
   ctx.checkRejectRate();
   ctx.assertBooksBalance();
 }
@@ -88,14 +92,24 @@ function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ct
       () => ctx.checkRejectRate(),
       (bytes) => merge.takeSpareBuffer(bytes),
     );
+    let idle = 0;
     for (const _ of merge.drain(batcher)) {
-      if (ready.length === 0) continue;
+      if (ready.length === 0) {
+        // A spilled merge works through its partitions before the first batch: let timers, progress and an
+        // abort in now and then.
+        if (++idle % 64 === 0) await yieldToEventLoop(ctx.signal);
+        continue;
+      }
       yield ready;
       ready = [];
     }
     batcher.flush();
     if (ready.length > 0) yield ready;
   });
+}
+
+function yieldToEventLoop(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => setImmediate(() => (signal.aborted ? reject(signal.reason) : resolve())));
 }
 
 /** A sink that drops batches: `bulkpipe validate` runs every check without writing. */

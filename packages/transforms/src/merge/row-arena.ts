@@ -214,6 +214,22 @@ export class RowArena {
     return index < 0 ? undefined : this.spare.splice(index, 1)[0];
   }
 
+  /**
+   * Starts over empty with one fresh buffer of `chunkBytes`: after a spill the encoder keeps writing rows here,
+   * each copied out and overwritten by the next (nothing is committed).
+   */
+  reset(chunkBytes = this.chunkBytes): void {
+    this.clear();
+    this.buf = Buffer.allocUnsafeSlow(chunkBytes);
+    this.chunks.push(this.buf);
+    this.chunkIndex = 0;
+    this.rowStart = 0;
+    this.capacity = INITIAL_SLOTS;
+    for (const key of ['chunkOf', 'startOf', 'lengthOf', 'idBytesOf', 'shapeOf', 'sourceOf', 'hashOf'] as const) this[key] = new Int32Array(INITIAL_SLOTS);
+    this.lineOf = new Float64Array(INITIAL_SLOTS);
+    this.table = new Int32Array(INITIAL_SLOTS * 4);
+  }
+
   /** Lets go of everything (end of drain). */
   clear(): void {
     this.chunks.length = 0;

@@ -1,0 +1,226 @@
+/**
+ * One row per id over a byte arena, and the fold of later rows into it: the part of the merge shared by the
+ * in-memory merge (rows straight from the encoder), each partition of a spilled merge (rows read back from
+ * disk) and nothing else. Rows are handed on in first-seen order, each with its first-seen sequence number
+ * (the slot, or the number a spilled row carried), so partitions can be put back in the in-memory order.
+ *
+ * Ids seen once (the vast majority) stay as bytes in the arena. An id seen again becomes a MergedRow whose
+ * values are the encoded strings (comparing encoded values is comparing values: the encoding is injective).
+ */
+import type { ProfileRow, RowOrigin } from '@bulkpipe/core';
+import type { RunContext } from '../run-context.js';
+import type { ResolvedMergeOptions } from './merge-options.js';
+import { MergedRow } from './merged-row.js';
+import { setOwn } from './own-attributes.js';
+import { RowArena } from './row-arena.js';
+import type { ShapeRegistry } from './row-shape.js';
+
+const COMMA = 0x2c;
+/** Heap estimates for folded rows (MergedRow object, attributes, origins), as the object merge used. */
+const MERGED_ROW_BYTES = 240;
+const MERGED_ATTRIBUTE_BYTES = 48;
+const ORIGIN_BYTES = 48;
+const RAW_ID_BYTES = 64;
+/** Slots between attempts to free the arena buffers already drained. */
+const RELEASE_EVERY = 4096;
+
+/** Where held rows go at the end: the batcher (in memory) or a sorted run file (a spilled partition). */
+export interface DrainTarget {
+  /**
+   * One merged row: `src[start, end)` is its encoded id then `,value` per name of the shape. `rawId` when the
+   * id's encoding differs from it; `origins` for a row folded from several lines, else `source` and `line`.
+   */
+  row(src: Buffer, start: number, end: number, idBytes: number, shape: number, rawId: string | undefined, origins: readonly RowOrigin[] | undefined, source: number, line: number, seq: number): void;
+  /** An id of policy `reject` whose rows disagree: every line of it is rejected. */
+  conflict(row: MergedRow, seq: number): void;
+}
+
+export class HeldRows {
+  readonly arena: RowArena;
+  /** Raw ids of slots whose id percent-encoding changed (the arena holds the encoded id). */
+  private readonly rawIds = new Map<number, string>();
+  private readonly folded = new Map<number, MergedRow>();
+  /** First-seen sequence number per slot, when it is not the slot itself (a spilled partition). */
+  private seqOf: Float64Array | undefined;
+  private sideBytes = 0;
+  private scratch = Buffer.allocUnsafe(64 * 1024);
+
+  constructor(
+    private readonly merge: ResolvedMergeOptions,
+    private readonly ctx: RunContext,
+    private readonly shapes: ShapeRegistry,
+    /** Input labels, indexed by the source numbers rows carry (shared by every HeldRows of a run). */
+    private readonly sources: readonly string[],
+    options: { arenaChunkBytes?: number; trackSeq?: boolean } = {},
+  ) {
+    this.arena = new RowArena(options.arenaChunkBytes);
+    if (options.trackSeq) this.seqOf = new Float64Array(1024);
+  }
+
+  get size(): number {
+    return this.arena.size;
+  }
+
+  get estimatedBytes(): number {
+    return this.arena.estimatedBytes + this.sideBytes + (this.seqOf?.byteLength ?? 0);
+  }
+
+  /**
+   * Holds the row just written at `arena.rowStart` (ending at `end`, its encoded id `idBytes` long), or folds it
+   * into the row already held for its id. `id` is the raw id. Returns true when the row was folded.
+   */
+  hold(id: string, idBytes: number, end: number, shape: number, source: number, line: number, seq?: number): boolean {
+    const arena = this.arena;
+    const held = arena.findOrCommit(idBytes, end, shape, source, line);
+    if (held < 0) {
+      const slot = arena.size - 1;
+      if (this.seqOf !== undefined) this.setSeq(slot, seq!);
+      // Encoding only lengthens text that needs escaping: same length means the same text.
+      if (idBytes !== id.length) {
+        this.rawIds.set(slot, id);
+        this.sideBytes += RAW_ID_BYTES + 2 * id.length;
+      }
+      return false;
+    }
+    let merged = this.folded.get(held);
+    if (merged === undefined) {
+      const attributes = this.attributesAt(arena.bufferOf(held), arena.startOfSlot(held), arena.startOfSlot(held) + arena.lengthOfSlot(held), arena.idBytesOfSlot(held), arena.shapeOfSlot(held));
+      merged = new MergedRow(id, attributes, [this.originOf(held)], this.merge.policy === 'reject');
+      this.folded.set(held, merged);
+      arena.markFolded(held);
+      this.sideBytes += MERGED_ROW_BYTES + ORIGIN_BYTES + this.attributeBytes(attributes);
+    }
+    const attributes = this.attributesAt(arena.buf, arena.rowStart, end, idBytes, shape);
+    const incoming: ProfileRow = { id, attributes, origins: [{ source: this.sources[source]!, line }] };
+    merged.fold(incoming, this.merge.policy);
+    this.sideBytes += ORIGIN_BYTES + this.attributeBytes(attributes);
+    return true;
+  }
+
+  /**
+   * Holds an already folded row (read back from a spill) whose encoded id was just written at `arena.rowStart`.
+   * Its id must not be held yet: a folded row is the first record of its id in a partition.
+   */
+  holdFolded(merged: MergedRow, idBytes: number, seq: number): void {
+    const arena = this.arena;
+    const first = merged.origins[0]!;
+    if (arena.findOrCommit(idBytes, arena.rowStart + idBytes, -1, this.sources.indexOf(first.source), first.line) >= 0) {
+      throw new Error('bulkpipe bug: a folded row follows another row of its id in a spill partition');
+    }
+    const slot = arena.size - 1;
+    if (this.seqOf !== undefined) this.setSeq(slot, seq);
+    arena.markFolded(slot);
+    this.folded.set(slot, merged);
+    this.sideBytes += MERGED_ROW_BYTES + this.attributeBytes(merged.attributes) + ORIGIN_BYTES * merged.origins.length;
+  }
+
+  /** The held row of `slot`, as the spill writes it: the raw id when it differs from the encoded one. */
+  rawIdOf(slot: number): string | undefined {
+    return this.rawIds.size > 0 ? this.rawIds.get(slot) : undefined;
+  }
+
+  /** The folded row of `slot`, if its id was seen more than once. */
+  foldedAt(slot: number): MergedRow | undefined {
+    return this.arena.shapeOfSlot(slot) < 0 ? this.folded.get(slot) : undefined;
+  }
+
+  seqAt(slot: number): number {
+    return this.seqOf !== undefined ? this.seqOf[slot]! : slot;
+  }
+
+  /**
+   * Hands every held row to `target` in first-seen order (conflicting ids of policy `reject` as conflicts),
+   * yielding every `every` rows so a stream can pass on finished batches. Empties the arena as it goes.
+   */
+  *drain(target: DrainTarget, every = 1024): Generator<void> {
+    const arena = this.arena;
+    const size = arena.size;
+    arena.endLookups();
+    for (let slot = 0; slot < size; slot++) {
+      const merged = this.foldedAt(slot);
+      if (merged !== undefined) {
+        if (merged.conflict !== undefined) target.conflict(merged, this.seqAt(slot));
+        else this.addMerged(target, merged, slot);
+        this.folded.delete(slot);
+      } else {
+        const start = arena.startOfSlot(slot);
+        target.row(arena.bufferOf(slot), start, start + arena.lengthOfSlot(slot), arena.idBytesOfSlot(slot), arena.shapeOfSlot(slot), this.rawIdOf(slot), undefined, arena.sourceOfSlot(slot), arena.lineOfSlot(slot), this.seqAt(slot));
+      }
+      if (slot % RELEASE_EVERY === 0) arena.releaseBefore(slot);
+      if (slot % every === every - 1) yield;
+    }
+    this.clear();
+  }
+
+  /** Lets go of every held row (after a drain, or once a spill has written them out). */
+  clear(): void {
+    this.arena.clear();
+    this.rawIds.clear();
+    this.folded.clear();
+    this.sideBytes = 0;
+    if (this.seqOf !== undefined) this.seqOf = new Float64Array(0);
+  }
+
+  /** A folded row, serialized like an arena row (encoded id from its first slot, then its values). */
+  private addMerged(target: DrainTarget, merged: MergedRow, slot: number): void {
+    const arena = this.arena;
+    const names: string[] = [];
+    const values: string[] = [];
+    for (const name of Object.keys(merged.attributes)) {
+      const value = merged.attributes[name]!;
+      if (value === '') continue;
+      names.push(name);
+      values.push(value);
+    }
+    const idBytes = arena.idBytesOfSlot(slot);
+    let bytes = idBytes;
+    for (const value of values) bytes += 1 + value.length;
+    if (this.scratch.length < bytes) this.scratch = Buffer.allocUnsafe(bytes * 2);
+    const scratch = this.scratch;
+    const start = arena.startOfSlot(slot);
+    let o = arena.bufferOf(slot).copy(scratch, 0, start, start + idBytes);
+    for (const value of values) {
+      scratch[o++] = COMMA;
+      o += scratch.write(value, o, 'latin1');
+    }
+    const rawId = merged.id.length === idBytes ? undefined : merged.id; // same length: the encoding changed nothing
+    const first = merged.origins[0]!;
+    const origins = merged.origins.length > 1 ? merged.origins : undefined;
+    target.row(scratch, 0, o, idBytes, this.shapes.intern(names).id, rawId, origins, this.sources.indexOf(first.source), first.line, this.seqAt(slot));
+  }
+
+  /** The encoded values of a row's bytes as an attributes object, in its shape's order. */
+  private attributesAt(buf: Buffer, start: number, end: number, idBytes: number, shapeId: number): Record<string, string> {
+    const names = this.shapes.shapes[shapeId]!.names;
+    const attributes: Record<string, string> = {};
+    let p = start + idBytes;
+    for (const name of names) {
+      const from = p + 1;
+      let to = from;
+      while (to < end && buf[to] !== COMMA) to++;
+      setOwn(attributes, name, buf.toString('latin1', from, to));
+      p = to;
+    }
+    return attributes;
+  }
+
+  private attributeBytes(attributes: Record<string, string>): number {
+    let bytes = 0;
+    for (const name of Object.keys(attributes)) bytes += MERGED_ATTRIBUTE_BYTES + attributes[name]!.length;
+    return bytes;
+  }
+
+  private originOf(slot: number): RowOrigin {
+    return { source: this.sources[this.arena.sourceOfSlot(slot)]!, line: this.arena.lineOfSlot(slot) };
+  }
+
+  private setSeq(slot: number, seq: number): void {
+    let seqOf = this.seqOf!;
+    if (slot >= seqOf.length) {
+      const wider = new Float64Array(Math.max(1024, seqOf.length * 2));
+      wider.set(seqOf);
+      this.seqOf = seqOf = wider;
+    }
+    seqOf[slot] = seq;
+  }
+}
