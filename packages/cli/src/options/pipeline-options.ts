@@ -26,6 +26,8 @@ export interface PipelineArgs {
   replacement?: string;
   merge?: string;
   memory?: string | number;
+  tempDir?: string;
+  presorted?: boolean;
   maxBytes?: string | number;
   maxRows?: string | number;
   maxRejectRate?: string | number;
@@ -44,7 +46,9 @@ export function withPipelineOptions<T>(yargs: Argv<T>): Argv<T & PipelineArgs> {
     .option('on-forbidden-chars', { describe: 'Commas, CR, LF inside values: reject the row, replace them, or drop the value', choices: FORBIDDEN_CHAR_POLICIES })
     .option('replacement', { describe: 'Replacement for forbidden characters with --on-forbidden-chars replace', type: 'string' })
     .option('merge', { describe: 'Duplicate ids: last non-empty value wins, first wins, or reject conflicts', choices: MERGE_POLICIES })
-    .option('memory', { describe: 'Memory budget of the merge by id (e.g. 256MB)', type: 'string' })
+    .option('memory', { describe: 'Memory budget of the merge by id (e.g. 256MB); past it the merge spills to --temp-dir', type: 'string' })
+    .option('temp-dir', { describe: 'Where the merge spills past --memory (a private directory, removed at the end; default: the OS temp dir)', type: 'string' })
+    .option('presorted', { describe: 'Input grouped by id (e.g. sorted): merge in constant memory, batches flow while reading', type: 'boolean' })
     .option('max-bytes', { describe: `Batch body size cap, exclusive (default ${MAX_BATCH_BYTES})`, type: 'string' })
     .option('max-rows', { describe: `Rows per batch cap (default ${MAX_BATCH_ROWS})`, type: 'string' })
     .option('max-reject-rate', { describe: 'Stop when more rows than this are rejected (5% or 0.05)', type: 'string' })
@@ -97,6 +101,9 @@ export function resolvePipelineArgs(args: PipelineArgs): ResolvedPipeline {
   const delimiter = givenDelimiter === '\\t' || givenDelimiter === 'tab' ? '\t' : givenDelimiter;
   if (delimiter !== undefined && [...delimiter].length !== 1) throw invalidOption('delimiter', 'a single character (or \\t)', args.delimiter);
 
+  const tempDir = args.tempDir !== undefined ? checkTempDir(String(args.tempDir)) : undefined;
+  if (args.presorted !== undefined && typeof args.presorted !== 'boolean') throw invalidOption('presorted', 'true or false', args.presorted);
+
   const maxBytes = args.maxBytes !== undefined ? parseSize('max-bytes', args.maxBytes) : MAX_BATCH_BYTES;
   if (maxBytes > MAX_BATCH_BYTES) throw invalidOption('max-bytes', `at most Target's limit of ${MAX_BATCH_BYTES}`, args.maxBytes);
   const maxRows = args.maxRows !== undefined ? parsePositiveInteger('max-rows', args.maxRows) : MAX_BATCH_ROWS;
@@ -119,8 +126,22 @@ export function resolvePipelineArgs(args: PipelineArgs): ResolvedPipeline {
       merge: {
         policy: oneOf('merge', MERGE_POLICIES, args.merge) ?? 'last',
         ...(args.memory !== undefined ? { maxMemoryBytes: parseSize('memory', args.memory) } : {}),
+        ...(tempDir !== undefined ? { tempDir } : {}),
+        ...(args.presorted === true ? { presorted: true } : {}),
       },
       batch: { maxBytes, maxRows },
     },
   };
+}
+
+/** --temp-dir must be an existing directory: checked before any input is read, not when the merge first spills. */
+function checkTempDir(dir: string): string {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDirectory) throw invalidOption('temp-dir', 'an existing directory', dir);
+  return dir;
 }

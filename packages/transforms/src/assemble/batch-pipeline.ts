@@ -20,6 +20,12 @@ import { ArenaMerge } from '../merge/arena-merge.js';
 import { resolveBatchOptions } from '../batch/index.js';
 import type { Batch, BatchOptions, ResolvedBatchOptions } from '../batch/index.js';
 import { ByteBatcher } from '../batch/byte-batcher.js';
+import { PresortedMerge } from '../merge/presorted-merge.js';
+import type { ResolvedMergeOptions } from '../merge/merge-options.js';
+import type { ValidateOptions } from '../validate/validate-options.js';
+
+/** Rows read before `--presorted` judges the reject rate ahead of a batch (RunContext's default minimum). */
+const PRESORTED_REJECT_GATE_ROWS = 1000;
 
 export interface BatchPipelineOptions {
   inputs: readonly ParseInput[];
@@ -59,15 +65,17 @@ function checkHeaderUpFront(options: BatchPipelineOptions, idType: IdType): Pars
  */
 export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunContext, sink: Writable): Promise<void> {
   const idType = options.idType ?? 'thirdPartyId';
-  const merge = new ArenaMerge({ idColumn: options.idColumn, idType, valuePolicy: options.valuePolicy }, resolveMergeOptions({ ...options.merge }), ctx);
+  const validate: ValidateOptions = { idColumn: options.idColumn, idType, valuePolicy: options.valuePolicy };
+  const mergeOptions = resolveMergeOptions({ ...options.merge });
   const batchOptions = resolveBatchOptions({ ...options.batch, idType });
   const input = readInputs(options.inputs, { ...options.parse, onHeader: checkHeaderUpFront(options, idType) }, ctx);
-  const stage = mergeAndBatch(merge, batchOptions, ctx);
+  const merge = mergeOptions.presorted ? undefined : new ArenaMerge(validate, mergeOptions, ctx);
+  const stage = merge !== undefined ? mergeAndBatch(merge, batchOptions, ctx) : presortedMergeAndBatch(validate, mergeOptions, batchOptions, ctx);
   try {
     if (options.mapping) await pipeline(input, stepToStream(createMapStep(options.mapping, ctx)), stage, sink, { signal: ctx.signal });
     else await pipeline(input, stage, sink, { signal: ctx.signal });
   } finally {
-    merge.dispose(); // a spill's temporary files go, whichever way the run ended
+    merge?.dispose(); // a spill's temporary files go, whichever way the run ended
   }
   ctx.checkRejectRate();
   ctx.assertBooksBalance();
@@ -103,6 +111,30 @@ function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ct
       yield ready;
       ready = [];
     }
+    batcher.flush();
+    if (ready.length > 0) yield ready;
+  });
+}
+
+/**
+ * `--presorted`: batches leave while the input is read. The reject ceiling is judged before each batch goes on
+ * once enough rows were read to judge it (as the run context does mid-run), and at the end of input.
+ */
+function presortedMergeAndBatch(validate: ValidateOptions, mergeOptions: ResolvedMergeOptions, batchOptions: ResolvedBatchOptions, ctx: RunContext): Duplex {
+  return Duplex.from(async function* (source: AsyncIterable<InputRecord | InputRecord[]>) {
+    let ready: Batch[] = [];
+    const batcher = new ByteBatcher(batchOptions, ctx, (batch) => ready.push(batch));
+    const merge = new PresortedMerge(validate, mergeOptions, ctx, batcher);
+    for await (const chunk of source) {
+      if (Array.isArray(chunk)) for (const record of chunk) merge.push(record);
+      else merge.push(chunk);
+      if (ready.length === 0) continue;
+      if (ctx.counters.read >= PRESORTED_REJECT_GATE_ROWS) ctx.checkRejectRate();
+      yield ready;
+      ready = [];
+    }
+    ctx.checkRejectRate();
+    merge.flush();
     batcher.flush();
     if (ready.length > 0) yield ready;
   });

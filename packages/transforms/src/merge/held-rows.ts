@@ -43,7 +43,7 @@ export class HeldRows {
   /** First-seen sequence number per slot, when it is not the slot itself (a spilled partition). */
   private seqOf: Float64Array | undefined;
   private sideBytes = 0;
-  private scratch = Buffer.allocUnsafe(64 * 1024);
+  private scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
 
   constructor(
     private readonly merge: ResolvedMergeOptions,
@@ -164,44 +164,17 @@ export class HeldRows {
   /** A folded row, serialized like an arena row (encoded id from its first slot, then its values). */
   private addMerged(target: DrainTarget, merged: MergedRow, slot: number): void {
     const arena = this.arena;
-    const names: string[] = [];
-    const values: string[] = [];
-    for (const name of Object.keys(merged.attributes)) {
-      const value = merged.attributes[name]!;
-      if (value === '') continue;
-      names.push(name);
-      values.push(value);
-    }
     const idBytes = arena.idBytesOfSlot(slot);
-    let bytes = idBytes;
-    for (const value of values) bytes += 1 + value.length;
-    if (this.scratch.length < bytes) this.scratch = Buffer.allocUnsafe(bytes * 2);
-    const scratch = this.scratch;
-    const start = arena.startOfSlot(slot);
-    let o = arena.bufferOf(slot).copy(scratch, 0, start, start + idBytes);
-    for (const value of values) {
-      scratch[o++] = COMMA;
-      o += scratch.write(value, o, 'latin1');
-    }
+    const written = writeMergedRow(merged, arena.bufferOf(slot), arena.startOfSlot(slot), idBytes, this.scratch, this.shapes);
+    this.scratch = written.buf;
     const rawId = merged.id.length === idBytes ? undefined : merged.id; // same length: the encoding changed nothing
     const first = merged.origins[0]!;
     const origins = merged.origins.length > 1 ? merged.origins : undefined;
-    target.row(scratch, 0, o, idBytes, this.shapes.intern(names).id, rawId, origins, this.sources.indexOf(first.source), first.line, this.seqAt(slot));
+    target.row(written.buf, 0, written.end, idBytes, written.shape, rawId, origins, this.sources.indexOf(first.source), first.line, this.seqAt(slot));
   }
 
-  /** The encoded values of a row's bytes as an attributes object, in its shape's order. */
   private attributesAt(buf: Buffer, start: number, end: number, idBytes: number, shapeId: number): Record<string, string> {
-    const names = this.shapes.shapes[shapeId]!.names;
-    const attributes: Record<string, string> = {};
-    let p = start + idBytes;
-    for (const name of names) {
-      const from = p + 1;
-      let to = from;
-      while (to < end && buf[to] !== COMMA) to++;
-      setOwn(attributes, name, buf.toString('latin1', from, to));
-      p = to;
-    }
-    return attributes;
+    return attributesOf(buf, start, end, idBytes, this.shapes.shapes[shapeId]!.names);
   }
 
   private attributeBytes(attributes: Record<string, string>): number {
@@ -223,4 +196,42 @@ export class HeldRows {
     }
     seqOf[slot] = seq;
   }
+}
+
+/** The encoded values of a row's bytes as an attributes object, keyed by its shape's `names` in order. */
+export function attributesOf(buf: Buffer, start: number, end: number, idBytes: number, names: readonly string[]): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  let p = start + idBytes;
+  for (const name of names) {
+    const from = p + 1;
+    let to = from;
+    while (to < end && buf[to] !== COMMA) to++;
+    setOwn(attributes, name, buf.toString('latin1', from, to));
+    p = to;
+  }
+  return attributes;
+}
+
+/**
+ * A folded row as batch line bytes in `scratch` (grown when too small): the encoded id copied from
+ * `idSrc[idStart, +idBytes)`, then `,value` per non-empty value. Returns the buffer, the end and the shape.
+ */
+export function writeMergedRow(merged: MergedRow, idSrc: Buffer, idStart: number, idBytes: number, scratch: Buffer, shapes: ShapeRegistry): { buf: Buffer; end: number; shape: number } {
+  const names: string[] = [];
+  const values: string[] = [];
+  for (const name of Object.keys(merged.attributes)) {
+    const value = merged.attributes[name]!;
+    if (value === '') continue;
+    names.push(name);
+    values.push(value);
+  }
+  let bytes = idBytes;
+  for (const value of values) bytes += 1 + value.length;
+  const buf = scratch.length < bytes ? Buffer.allocUnsafe(bytes * 2) : scratch;
+  let o = idSrc.copy(buf, 0, idStart, idStart + idBytes);
+  for (const value of values) {
+    buf[o++] = COMMA;
+    o += buf.write(value, o, 'latin1');
+  }
+  return { buf, end: o, shape: shapes.intern(names).id };
 }
