@@ -44,6 +44,9 @@ const rows = positiveInteger('BENCH_UPLOAD_ROWS', 5_000_000);
 const delayMs = positiveInteger('BENCH_UPLOAD_DELAY_MS', 100);
 const callsPerMinute = positiveInteger('BENCH_UPLOAD_RATE', TARGET_CALLS_PER_MINUTE);
 const extraArgs = (process.env.BENCH_UPLOAD_ARGS ?? '').split(/\s+/).filter((arg) => arg !== '');
+/** The run's `--concurrency` (the CLI's default is 2). */
+const concurrencyAt = extraArgs.indexOf('--concurrency');
+const concurrency = concurrencyAt === -1 ? 2 : Number(extraArgs[concurrencyAt + 1]);
 const log = (line: string): void => void process.stderr.write(`bench:upload: ${line}\n`);
 
 /** Starts `bulkpipe emulator` and resolves with its base URL (the first line it prints). */
@@ -93,8 +96,9 @@ async function runUpload(input: string, url: string, outDir: string): Promise<Ru
   const [exitCode] = (await once(child, 'close')) as [number | null];
   const exitedAt = Date.now();
   const rss = Number((await readFile(rssFile, 'utf8').catch(() => '')).trim());
+  await writeFile(join(outDir, 'events.ndjson'), events.map((event) => JSON.stringify(event)).join('\n') + '\n');
   return {
-    timeline: uploadTimeline(events, startedAt, exitedAt),
+    timeline: uploadTimeline(events, startedAt, exitedAt, concurrency),
     wallMs: exitedAt - startedAt,
     peakRssBytes: Number.isFinite(rss) && rss > 0 ? rss : undefined,
     exitCode,

@@ -48,6 +48,7 @@ export function renderUploadReport(input: UploadReportInput): string {
     `| first batch submitted after | ${seconds(t.firstBatchAfterMs)} |`,
     `| uploader span (start → last batch accepted) | ${seconds(t.spanMs)} |`,
     `| **no batch ready** (waiting for the pipeline) | **${seconds(t.noBatchReadyMs)} (${share(t.noBatchReadyMs, t.spanMs)})** |`,
+    `| a submission slot free (no batch waiting; includes the line above) | ${seconds(t.freeSlotMs)} (${share(t.freeSlotMs, t.spanMs)}) |`,
     `| held by the limiter / backoff | ${seconds(t.limiterMs)} (${share(t.limiterMs, t.spanMs)}) |`,
     `| sending | ${seconds(t.sendingMs)} (${share(t.sendingMs, t.spanMs)}) |`,
     `| after the last answer (report, files) | ${seconds(t.tailMs)} |`,

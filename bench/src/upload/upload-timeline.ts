@@ -28,6 +28,11 @@ export interface UploadTimeline {
   /** From the process start to the last batch accepted (or failed). */
   readonly spanMs: number;
   readonly noBatchReadyMs: number;
+  /**
+   * Time with fewer than `concurrency` submissions in flight: a slot was free, so no batch was waiting
+   * (the sink admits one as soon as a slot frees). Includes `noBatchReadyMs`.
+   */
+  readonly freeSlotMs: number;
   readonly limiterMs: number;
   readonly sendingMs: number;
   /** From the process start to the first submission. */
@@ -55,28 +60,44 @@ function covered(intervals: readonly Interval[], from: number, to: number): numb
   return total;
 }
 
-export function uploadTimeline(events: readonly UploadEvent[], startedAt: number, exitedAt: number): UploadTimeline {
+export function uploadTimeline(events: readonly UploadEvent[], startedAt: number, exitedAt: number, concurrency: number): UploadTimeline {
   const submitting = new Map<number, number>();
   const answered = new Map<number, number>();
-  const held: Interval[] = [];
+  /** Held intervals by batch: a retry names its batch; a limiter wait belongs to the latest submission started. */
+  const held = new Map<number, Interval[]>();
+  const hold = (seq: number | undefined, interval: Interval): void => {
+    if (seq === undefined) return;
+    held.set(seq, [...(held.get(seq) ?? []), interval]);
+  };
+  let latest: number | undefined;
   for (const e of events) {
-    if (e.event === 'batch-submitting' && e.seq !== undefined && !submitting.has(e.seq)) submitting.set(e.seq, e.at);
-    else if ((e.event === 'batch-accepted' || e.event === 'batch-failed') && e.seq !== undefined) answered.set(e.seq, e.at);
-    else if (e.event === 'rate-limited' && e.lane === 'submit') held.push([e.at, e.at + (e.expectedWaitMs ?? 0)]);
-    else if (e.event === 'retry-scheduled' && e.operation === 'submit') held.push([e.at, e.at + (e.delayMs ?? 0)]);
+    if (e.event === 'batch-submitting' && e.seq !== undefined && !submitting.has(e.seq)) {
+      submitting.set(e.seq, e.at);
+      latest = e.seq;
+    } else if ((e.event === 'batch-accepted' || e.event === 'batch-failed') && e.seq !== undefined) answered.set(e.seq, e.at);
+    else if (e.event === 'rate-limited' && e.lane === 'submit') hold(latest, [e.at, e.at + (e.expectedWaitMs ?? 0)]);
+    else if (e.event === 'retry-scheduled' && e.operation === 'submit') hold(e.seq, [e.at, e.at + (e.delayMs ?? 0)]);
   }
-  const inFlight: Interval[] = [...submitting].map(([seq, at]) => [at, answered.get(seq) ?? exitedAt]);
+  const interval = (seq: number, at: number): Interval => [at, answered.get(seq) ?? exitedAt];
+  const inFlight: Interval[] = [...submitting].map(([seq, at]) => interval(seq, at));
   const lastAnswer = inFlight.reduce((last, [, end]) => Math.max(last, end), startedAt);
   const busy = covered(inFlight, startedAt, lastAnswer);
-  // held time counts only while something is in flight: the limiter holds a batch, not an idle uploader
-  const heldInFlight = inFlight.flatMap(([s, e]) => held.map(([hs, he]): Interval => [Math.max(s, hs), Math.min(e, he)])).filter(([s, e]) => e > s);
-  // an instant is "limiter" only when no other submission is on the wire at the same time
-  const onWire = inFlight.flatMap(([s, e]) => subtract([s, e], held));
+  // held time counts only while its batch is in flight; an instant is "limiter" only when no other
+  // submission is on the wire at the same time
+  const heldInFlight: Interval[] = [];
+  const onWire: Interval[] = [];
+  for (const [seq, at] of submitting) {
+    const [s, e] = interval(seq, at);
+    const holds = held.get(seq) ?? [];
+    heldInFlight.push(...holds.map(([hs, he]): Interval => [Math.max(s, hs), Math.min(e, he)]).filter(([hs, he]) => he > hs));
+    onWire.push(...subtract([s, e], holds));
+  }
   const limiter = covered(heldInFlight, startedAt, lastAnswer) - overlap(heldInFlight, onWire, startedAt, lastAnswer);
   const submittedAtMs = [...submitting.values()].sort((a, b) => a - b).map((at) => at - startedAt);
   return {
     spanMs: lastAnswer - startedAt,
     noBatchReadyMs: lastAnswer - startedAt - busy,
+    freeSlotMs: lastAnswer - startedAt - atLeast(inFlight, concurrency, startedAt, lastAnswer),
     limiterMs: limiter,
     sendingMs: busy - limiter,
     firstBatchAfterMs: submittedAtMs[0] ?? exitedAt - startedAt,
@@ -105,4 +126,25 @@ function subtract(interval: Interval, holes: readonly Interval[]): Interval[] {
 function overlap(a: readonly Interval[], b: readonly Interval[], from: number, to: number): number {
   const both = a.flatMap(([as, ae]) => b.map(([bs, be]): Interval => [Math.max(as, bs), Math.min(ae, be)])).filter(([s, e]) => e > s);
   return covered(both, from, to);
+}
+
+/** Time inside [from, to) during which at least `count` intervals are open at once. */
+function atLeast(intervals: readonly Interval[], count: number, from: number, to: number): number {
+  const edges: Array<[at: number, delta: number]> = [];
+  for (const [s, e] of intervals) {
+    const cs = Math.max(s, from);
+    const ce = Math.min(e, to);
+    if (ce > cs) edges.push([cs, 1], [ce, -1]);
+  }
+  // closing edges first at the same instant: back-to-back submissions do not count as overlapping
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let open = 0;
+  let total = 0;
+  let since = from;
+  for (const [at, delta] of edges) {
+    if (open >= count) total += at - since;
+    open += delta;
+    since = at;
+  }
+  return total;
 }
