@@ -3,7 +3,7 @@
  * `bulkpipe split`, `validate` and `run` differ only in the sink. Cheap row steps are fused into one stream
  * (one hop per chunk instead of one per stage); parse and batch keep their own, because they do I/O-sized work.
  */
-import { Duplex, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IdType, InputRecord, ValuePolicy } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
@@ -82,12 +82,18 @@ export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunCo
 }
 
 /**
+ * A generator stage, not a Duplex: pipeline() writes what it yields straight into the sink and waits for the
+ * sink's backpressure, where a Duplex would buffer up to 16 chunks of 50 MB batches on its readable side.
+ */
+type BatchStage = (source: AsyncIterable<InputRecord | InputRecord[]>) => AsyncGenerator<Batch[]>;
+
+/**
  * InputRecord chunks in, Batch arrays out. The reject ceiling is judged before the first merged row goes on:
  * the in-memory merge emits nothing before the input ends, so at that moment every parse and validation
  * reject is known, and a bad run sends nothing.
  */
-function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ctx: RunContext): Duplex {
-  return Duplex.from(async function* (source: AsyncIterable<InputRecord | InputRecord[]>) {
+function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ctx: RunContext): BatchStage {
+  return async function* (source) {
     for await (const chunk of source) {
       if (Array.isArray(chunk)) for (const record of chunk) merge.push(record);
       else merge.push(chunk);
@@ -101,11 +107,11 @@ function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ct
       (bytes) => merge.takeSpareBuffer(bytes),
     );
     let idle = 0;
-    for (const _ of merge.drain(batcher)) {
+    for (const _ of merge.drain(batcher, 1024, () => ready.length > 0)) {
       if (ready.length === 0) {
         // A spilled merge works through its partitions before the first batch: let timers, progress and an
         // abort in now and then.
-        if (++idle % 64 === 0) await yieldToEventLoop(ctx.signal);
+        if (++idle % 8 === 0) await yieldToEventLoop(ctx.signal);
         continue;
       }
       yield ready;
@@ -113,31 +119,33 @@ function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ct
     }
     batcher.flush();
     if (ready.length > 0) yield ready;
-  });
+  };
 }
 
 /**
  * `--presorted`: batches leave while the input is read. The reject ceiling is judged before each batch goes on
  * once enough rows were read to judge it (as the run context does mid-run), and at the end of input.
  */
-function presortedMergeAndBatch(validate: ValidateOptions, mergeOptions: ResolvedMergeOptions, batchOptions: ResolvedBatchOptions, ctx: RunContext): Duplex {
-  return Duplex.from(async function* (source: AsyncIterable<InputRecord | InputRecord[]>) {
+function presortedMergeAndBatch(validate: ValidateOptions, mergeOptions: ResolvedMergeOptions, batchOptions: ResolvedBatchOptions, ctx: RunContext): BatchStage {
+  return async function* (source) {
     let ready: Batch[] = [];
     const batcher = new ByteBatcher(batchOptions, ctx, (batch) => ready.push(batch));
     const merge = new PresortedMerge(validate, mergeOptions, ctx, batcher);
     for await (const chunk of source) {
-      if (Array.isArray(chunk)) for (const record of chunk) merge.push(record);
-      else merge.push(chunk);
-      if (ready.length === 0) continue;
-      if (ctx.counters.read >= PRESORTED_REJECT_GATE_ROWS) ctx.checkRejectRate();
-      yield ready;
-      ready = [];
+      for (const record of Array.isArray(chunk) ? chunk : [chunk]) {
+        merge.push(record);
+        if (ready.length === 0) continue;
+        // Each batch is handed on as soon as it is cut, so a busy sink holds back the reading.
+        if (ctx.counters.read >= PRESORTED_REJECT_GATE_ROWS) ctx.checkRejectRate();
+        yield ready;
+        ready = [];
+      }
     }
     ctx.checkRejectRate();
     merge.flush();
     batcher.flush();
     if (ready.length > 0) yield ready;
-  });
+  };
 }
 
 function yieldToEventLoop(signal: AbortSignal): Promise<void> {

@@ -77,10 +77,10 @@ export class ArenaMerge {
 
   /**
    * Hands every held row to `batcher` in first-seen id order (conflicting ids of policy `reject` are rejected
-   * instead), yielding every `every` rows (and between spilled partitions) so a stream can pass on finished
-   * batches. Empties the merge.
+   * instead), yielding every `every` rows, between spilled partitions and as soon as `ready()` is true, so a
+   * stream can pass on finished batches. Empties the merge.
    */
-  *drain(batcher: ByteBatcher, every = 1024): Generator<void> {
+  *drain(batcher: ByteBatcher, every = 1024, ready?: () => boolean): Generator<void> {
     const shapes = this.shapes.shapes;
     const sources = this.sources;
     const ctx = this.ctx;
@@ -93,11 +93,11 @@ export class ArenaMerge {
       },
     };
     if (this.spill === undefined) {
-      yield* this.held.drain(target, every);
+      yield* this.held.drain(target, every, ready);
       return;
     }
     try {
-      yield* this.spill.drain(target, every);
+      yield* this.spill.drain(target, every, ready);
     } finally {
       this.dispose();
     }

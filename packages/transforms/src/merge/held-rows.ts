@@ -35,6 +35,8 @@ export interface DrainTarget {
   conflict(row: MergedRow, seq: number): void;
 }
 
+const never = (): boolean => false;
+
 export class HeldRows {
   readonly arena: RowArena;
   /** Raw ids of slots whose id percent-encoding changed (the arena holds the encoded id). */
@@ -130,9 +132,10 @@ export class HeldRows {
 
   /**
    * Hands every held row to `target` in first-seen order (conflicting ids of policy `reject` as conflicts),
-   * yielding every `every` rows so a stream can pass on finished batches. Empties the arena as it goes.
+   * yielding every `every` rows, and as soon as `ready()` says output is waiting, so a stream can pass on
+   * finished batches (and hold back while its sink is busy). Empties the arena as it goes.
    */
-  *drain(target: DrainTarget, every = 1024): Generator<void> {
+  *drain(target: DrainTarget, every = 1024, ready: () => boolean = never): Generator<void> {
     const arena = this.arena;
     const size = arena.size;
     arena.endLookups();
@@ -147,7 +150,7 @@ export class HeldRows {
         target.row(arena.bufferOf(slot), start, start + arena.lengthOfSlot(slot), arena.idBytesOfSlot(slot), arena.shapeOfSlot(slot), this.rawIdOf(slot), undefined, arena.sourceOfSlot(slot), arena.lineOfSlot(slot), this.seqAt(slot));
       }
       if (slot % RELEASE_EVERY === 0) arena.releaseBefore(slot);
-      if (slot % every === every - 1) yield;
+      if (slot % every === every - 1 || ready()) yield;
     }
     this.clear();
   }

@@ -98,9 +98,9 @@ export class SpilledMerge {
 
   /**
    * Merges partition by partition into sorted runs, then hands every row to `target` in first-seen order,
-   * yielding after each partition and every `every` rows.
+   * yielding after each partition, every `every` rows and whenever `ready()` says output is waiting.
    */
-  *drain(target: DrainTarget, every = 1024): Generator<void> {
+  *drain(target: DrainTarget, every = 1024, ready: () => boolean = () => false): Generator<void> {
     const partitions = this.writers.map((writer) => writer.path);
     for (const writer of this.writers.splice(0)) {
       this.spilledBytes += writer.bytes;
@@ -111,7 +111,7 @@ export class SpilledMerge {
       yield;
       if (this.disposed) return;
     }
-    yield* this.mergeRuns(target, every);
+    yield* this.mergeRuns(target, every, ready);
   }
 
   /** Closes every file and removes the directory. Safe to call more than once, and mid-drain (abort). */
@@ -188,7 +188,7 @@ export class SpilledMerge {
   }
 
   /** The k-way merge of the sorted runs by seq: the in-memory merge's drain order. */
-  private *mergeRuns(target: DrainTarget, every: number): Generator<void> {
+  private *mergeRuns(target: DrainTarget, every: number, ready: () => boolean): Generator<void> {
     const heap: SpillReader[] = [];
     for (const run of this.runs) {
       const reader = this.open(run);
@@ -204,7 +204,7 @@ export class SpilledMerge {
         this.close(heapPop(heap));
         unlinkSync(reader.path);
       }
-      if (++count % every === 0) {
+      if (++count % every === 0 || ready()) {
         yield;
         if (this.disposed) return;
       }
