@@ -123,7 +123,8 @@ export async function serveTarget(state: EmulatorState, route: TargetRoute, req:
   switch (route.endpoint) {
     case 'batchUpdateV1':
     case 'batchUpdateV2': {
-      const body = await readBody(req, settings.maxBatchBytes);
+      // applying queued batches waits while a body arrives (the processor's `receiving`)
+      const body = await state.processor.receiving(readBody(req, settings.maxBatchBytes));
       if (body.kind === 'aborted') return logged('reset');
       if (body.kind === 'too-large') {
         logged(settings.refusalStatus);
