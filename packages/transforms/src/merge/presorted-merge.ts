@@ -98,7 +98,7 @@ export class PresortedMerge {
     const merged = this.merged;
     this.open = false;
     this.merged = undefined;
-    this.closed.close(this.group, 0, this.groupIdBytes, this.groupSource, this.groupLine);
+    this.closed.closeFound(this.groupSource, this.groupLine); // the group's id was the last one looked up
     const rawId = this.groupId.length === this.groupIdBytes ? undefined : this.groupId; // same length: the encoding changed nothing
     if (merged === undefined) {
       this.batcher.add(this.group, 0, this.groupEnd, this.groupIdBytes, this.shapes.shapes[this.groupShape]!, rawId, undefined, this.sources[this.groupSource]!, this.groupLine);
