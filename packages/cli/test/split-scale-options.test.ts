@@ -1,0 +1,53 @@
+/** `--memory` past which the merge spills, `--temp-dir`, `--presorted`: through the built binary, as a user runs them. */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { runCli, tempDir } from './run-cli.js';
+
+const work = tempDir('bulkpipe-cli-scale-');
+const input = join(work, 'export.csv');
+
+test.before(async () => {
+  const made = await runCli(['sample', '--rows', '20000', '--out', input]);
+  if (made.code !== 0) throw new Error(made.stderr);
+});
+
+function batchFiles(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const file of readdirSync(dir).filter((name) => name.startsWith('batch-') || name === 'rejects.csv')) files[file] = readFileSync(join(dir, file), 'latin1');
+  return files;
+}
+
+test('a budget the merge passes spills to --temp-dir: the same files as in memory, and the temp dir is left empty', async (t) => {
+  const spillDir = tempDir('bulkpipe-cli-spill-');
+  const memory = await runCli(['split', input, '--out', join(work, 'memory'), '--id-column', 'customer_id']);
+  const spilled = await runCli(['split', input, '--out', join(work, 'spilled'), '--id-column', 'customer_id', '--memory', '1MB', '--temp-dir', spillDir]);
+  t.is(memory.code, 0, memory.stderr);
+  t.is(spilled.code, 0, spilled.stderr);
+  t.deepEqual(batchFiles(join(work, 'spilled')), batchFiles(join(work, 'memory')));
+  t.deepEqual(readdirSync(spillDir), []);
+});
+
+test('--temp-dir that is not a directory is a usage error before anything is read', async (t) => {
+  const result = await runCli(['split', input, '--out', join(work, 'bad-temp'), '--id-column', 'customer_id', '--temp-dir', join(work, 'no-such-dir')]);
+  t.is(result.code, 2);
+  t.regex(result.stderr, /temp-dir.*an existing directory/);
+});
+
+test('--presorted on an input that is not grouped by id stops with INPUT_NOT_GROUPED naming both lines', async (t) => {
+  const ungrouped = join(work, 'ungrouped.csv');
+  writeFileSync(ungrouped, 'id,name\na,1\nb,2\na,3\n');
+  const result = await runCli(['split', ungrouped, '--out', join(work, 'ungrouped'), '--id-column', 'id', '--presorted']);
+  t.is(result.code, 1);
+  t.regex(result.stderr, /id "a" on line 4 appears again .*line 2.*BULKPIPE_INPUT_NOT_GROUPED/);
+});
+
+test('--presorted on a grouped input writes the same files as the in-memory merge', async (t) => {
+  const grouped = join(work, 'grouped.csv');
+  writeFileSync(grouped, 'id,name,city\na,1,\na,,Bern\nb,2,Zug\nc,3,\nc,4,Chur\n');
+  const memory = await runCli(['split', grouped, '--out', join(work, 'g-memory'), '--id-column', 'id']);
+  const presorted = await runCli(['split', grouped, '--out', join(work, 'g-presorted'), '--id-column', 'id', '--presorted']);
+  t.is(presorted.code, 0, presorted.stderr);
+  t.deepEqual(batchFiles(join(work, 'g-presorted')), batchFiles(join(work, 'g-memory')));
+  t.true(memory.code === 0 && Object.keys(batchFiles(join(work, 'g-memory'))).length === 2);
+});
