@@ -63,21 +63,20 @@ function covered(intervals: readonly Interval[], from: number, to: number): numb
 export function uploadTimeline(events: readonly UploadEvent[], startedAt: number, exitedAt: number, concurrency: number): UploadTimeline {
   const submitting = new Map<number, number>();
   const answered = new Map<number, number>();
-  /** Held intervals by batch: a retry names its batch; a limiter wait belongs to the latest submission started. */
-  const held = new Map<number, Interval[]>();
-  const hold = (seq: number | undefined, interval: Interval): void => {
-    if (seq === undefined) return;
-    held.set(seq, [...(held.get(seq) ?? []), interval]);
-  };
-  let latest: number | undefined;
+  // A retry names its batch. A limiter wait does not, and the limiter is account-wide: once it says the next
+  // slot is N ms away (after a 503 it pushes every waiter back), every submission in flight then is held —
+  // a batch already on the wire at that moment is counted as held too (≤ one upload time, small against waits
+  // of tens of seconds).
+  const retries: Array<[seq: number, interval: Interval]> = [];
+  const closed: Interval[] = [];
   for (const e of events) {
-    if (e.event === 'batch-submitting' && e.seq !== undefined && !submitting.has(e.seq)) {
-      submitting.set(e.seq, e.at);
-      latest = e.seq;
-    } else if ((e.event === 'batch-accepted' || e.event === 'batch-failed') && e.seq !== undefined) answered.set(e.seq, e.at);
-    else if (e.event === 'rate-limited' && e.lane === 'submit') hold(latest, [e.at, e.at + (e.expectedWaitMs ?? 0)]);
-    else if (e.event === 'retry-scheduled' && e.operation === 'submit') hold(e.seq, [e.at, e.at + (e.delayMs ?? 0)]);
+    if (e.event === 'batch-submitting' && e.seq !== undefined && !submitting.has(e.seq)) submitting.set(e.seq, e.at);
+    else if ((e.event === 'batch-accepted' || e.event === 'batch-failed') && e.seq !== undefined) answered.set(e.seq, e.at);
+    else if (e.event === 'rate-limited' && e.lane === 'submit') closed.push([e.at, e.at + (e.expectedWaitMs ?? 0)]);
+    else if (e.event === 'retry-scheduled' && e.operation === 'submit' && e.seq !== undefined) retries.push([e.seq, [e.at, e.at + (e.delayMs ?? 0)]]);
   }
+  const held = new Map<number, Interval[]>();
+  for (const seq of submitting.keys()) held.set(seq, [...closed, ...retries.filter(([of]) => of === seq).map(([, interval]) => interval)]);
   const interval = (seq: number, at: number): Interval => [at, answered.get(seq) ?? exitedAt];
   const inFlight: Interval[] = [...submitting].map(([seq, at]) => interval(seq, at));
   const lastAnswer = inFlight.reduce((last, [, end]) => Math.max(last, end), startedAt);
