@@ -20,10 +20,13 @@ import { ArenaMerge } from '../merge/arena-merge.js';
 import { resolveBatchOptions } from '../batch/index.js';
 import type { Batch, BatchOptions, ResolvedBatchOptions } from '../batch/index.js';
 import { ByteBatcher } from '../batch/byte-batcher.js';
+import { HEADER_ROOM } from '../batch/byte-batch-builder.js';
 import { PresortedMerge } from '../merge/presorted-merge.js';
 import type { ResolvedMergeOptions } from '../merge/merge-options.js';
 import type { ValidateOptions } from '../validate/validate-options.js';
 
+/** Small batch caps still get merge buffers of a useful size (rows are copied in, a buffer per few rows is waste). */
+const MIN_ARENA_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Rows read before `--presorted` judges the reject rate ahead of a batch (RunContext's default minimum). */
 const PRESORTED_REJECT_GATE_ROWS = 1000;
 
@@ -69,7 +72,9 @@ export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunCo
   const mergeOptions = resolveMergeOptions({ ...options.merge });
   const batchOptions = resolveBatchOptions({ ...options.batch, idType });
   const input = readInputs(options.inputs, { ...options.parse, onHeader: checkHeaderUpFront(options, idType) }, ctx);
-  const merge = mergeOptions.presorted ? undefined : new ArenaMerge(validate, mergeOptions, ctx);
+  // Merge buffers of one batch body each: a drained one becomes the next body (see ByteBatcher.moveToSpare).
+  const arenaChunkBytes = Math.max(HEADER_ROOM + batchOptions.maxBytes, MIN_ARENA_CHUNK_BYTES);
+  const merge = mergeOptions.presorted ? undefined : new ArenaMerge(validate, mergeOptions, ctx, arenaChunkBytes);
   const stage = merge !== undefined ? mergeAndBatch(merge, batchOptions, ctx) : presortedMergeAndBatch(validate, mergeOptions, batchOptions, ctx);
   try {
     if (options.mapping) await pipeline(input, stepToStream(createMapStep(options.mapping, ctx)), stage, sink, { signal: ctx.signal });

@@ -35,7 +35,7 @@ export class ByteBatchBuilder {
    * The body under construction: data lines from HEADER_ROOM on, each with its LF. Sized for the largest
    * body up front; allocUnsafeSlow memory is only committed as it is written, so a small batch costs little.
    */
-  private readonly body: Buffer;
+  private body: Buffer;
   private linesLength = HEADER_ROOM;
   private readonly rowsOf = new BatchRows();
   private bodyBytes: number;
@@ -52,6 +52,15 @@ export class ByteBatchBuilder {
   ) {
     this.bodyBytes = 'batch='.length + options.idType.length + 1;
     this.body = body ?? Buffer.allocUnsafeSlow(HEADER_ROOM + options.maxBytes);
+  }
+
+  /**
+   * Moves the lines built so far into `into` (at least HEADER_ROOM + maxBytes) and goes on building there: a
+   * batch started in fresh memory moves into a merge buffer as soon as the drain frees one.
+   */
+  relocate(into: Buffer): void {
+    this.body.copy(into, HEADER_ROOM, HEADER_ROOM, this.linesLength);
+    this.body = into;
   }
 
   get rows(): number {

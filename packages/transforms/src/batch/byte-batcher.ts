@@ -11,9 +11,15 @@ import type { Batch } from './batch.js';
 import type { ResolvedBatchOptions } from './batch-options.js';
 import { ByteBatchBuilder, HEADER_ROOM } from './byte-batch-builder.js';
 
+/** Rows between looks for a freed merge buffer while a batch is built in fresh memory. */
+const SPARE_CHECK_ROWS = 256;
+
 export class ByteBatcher {
   /** Created with the first row after a close, so it can use a buffer the drain freed meanwhile. */
   private builder: ByteBatchBuilder | undefined;
+  /** The builder's body is fresh memory (no spare buffer was free when it started): move it when one is. */
+  private freshBody = false;
+  private rowsSinceSpareCheck = 0;
   private seq = 0;
   /** `batch=` + key header + LF. */
   private readonly baseBytes: number;
@@ -79,6 +85,7 @@ export class ByteBatcher {
       return;
     }
     let builder = this.builder ?? this.newBuilder();
+    if (this.freshBody && ++this.rowsSinceSpareCheck >= SPARE_CHECK_ROWS) this.moveToSpare(builder);
     if (!builder.tryAdd(src, start, end, idBytes, shape, rawId, origins, source, line)) {
       this.close(builder);
       builder = this.newBuilder();
@@ -93,8 +100,24 @@ export class ByteBatcher {
   }
 
   private newBuilder(): ByteBatchBuilder {
-    this.builder = new ByteBatchBuilder(this.options, this.spareBuffer?.(HEADER_ROOM + this.options.maxBytes));
+    const spare = this.spareBuffer?.(HEADER_ROOM + this.options.maxBytes);
+    this.builder = new ByteBatchBuilder(this.options, spare);
+    this.freshBody = spare === undefined && this.spareBuffer !== undefined;
+    this.rowsSinceSpareCheck = 0;
     return this.builder;
+  }
+
+  /**
+   * A batch cut just before the drain frees the merge buffer it could have used would otherwise keep a second
+   * fresh 50 MB body alive; only the few rows written so far are copied (allocUnsafeSlow memory is committed as
+   * it is written, so the abandoned body cost only those pages).
+   */
+  private moveToSpare(builder: ByteBatchBuilder): void {
+    this.rowsSinceSpareCheck = 0;
+    const spare = this.spareBuffer!(HEADER_ROOM + this.options.maxBytes);
+    if (spare === undefined) return;
+    builder.relocate(spare);
+    this.freshBody = false;
   }
 
   private close(builder: ByteBatchBuilder): void {

@@ -16,8 +16,9 @@
 /**
  * 64 MiB: few buffers, and a drained one is large enough to become a batch body (below 50 MB plus the
  * header room), so the drain builds batches in memory the arena already holds instead of adding to it.
+ * runBatchPipeline sizes them to exactly one body, so each buffer frees up about when a batch is cut.
  */
-const CHUNK_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_ARENA_CHUNK_BYTES = 64 * 1024 * 1024;
 const INITIAL_SLOTS = 1024;
 /** Index bytes per slot: chunk, start, length, id bytes, shape, source, hash (Int32) and line (Float64). */
 export const SLOT_BYTES = 7 * 4 + 8;
@@ -51,7 +52,7 @@ export class RowArena {
   size = 0;
 
   /** @param chunkBytes size of each arena buffer (tests make it tiny to move rows across buffers) */
-  constructor(private readonly chunkBytes = CHUNK_BYTES) {
+  constructor(private readonly chunkBytes = DEFAULT_ARENA_CHUNK_BYTES) {
     this.buf = Buffer.allocUnsafeSlow(chunkBytes);
     this.chunks = [this.buf];
   }
