@@ -6,7 +6,7 @@ import fs, { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import test from 'ava';
 import { ErrorCode } from '@bulkpipe/core';
 import { RunContext } from '../src/run-context.js';
@@ -53,6 +53,16 @@ test('failure: an input error after the spill started removes the temp files', a
   const input = Readable.from([Buffer.from(csv), Buffer.from([0x61, 0xff, 0x0a])]);
   const error = await t.throwsAsync(split(input, { maxMemoryBytes: SMALL_BUDGET, tempDir: dir, spillPartitions: 4 }));
   t.is((error as { code?: string }).code, ErrorCode.INVALID_UTF8);
+  t.deepEqual(readdirSync(dir), []);
+});
+
+test('failure: a sink that fails on the first batch (mid-drain of the spill) removes the temp files', async (t) => {
+  const dir = tempDir('sink-failure');
+  const failing = new Writable({ objectMode: true, write: (_chunk, _encoding, callback) => callback(new Error('disk gone')) });
+  const error = await t.throwsAsync(
+    runBatchPipeline({ inputs: [Readable.from([csv])], idColumn: 'customer_id', merge: { maxMemoryBytes: SMALL_BUDGET, tempDir: dir, spillPartitions: 4 }, batch: { maxRows: 500 } }, new RunContext(), failing),
+  );
+  t.is(error!.message, 'disk gone');
   t.deepEqual(readdirSync(dir), []);
 });
 
