@@ -29,7 +29,7 @@ export function spillError(dir: string, error: unknown): BulkpipeError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const reason =
     code === 'ENOSPC' || code === 'EDQUOT'
-      ? `the temporary directory ${dir} is full (${code}). The merge spills about the size of the input there; ` +
+      ? `the temporary directory ${dir} is full (${code}). The merge spills about 1.5 × the size of the input there; ` +
         `free space, point --temp-dir at a larger disk, or raise --memory`
       : `cannot write the merge's temporary files in ${dir}: ${(error as Error | undefined)?.message ?? String(error)}. Check --temp-dir`;
   return new BulkpipeError(ErrorCode.SPILL_FAILED, `Merge by id spilled to disk, but ${reason}.`, { option: 'tempDir' }, { cause: error });
