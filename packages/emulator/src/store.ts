@@ -110,7 +110,13 @@ export class Store {
   constructor(path: string) {
     this.db = new Database(path);
     // WAL lets status reads proceed while a batch is being written; NORMAL is durable enough for an emulator.
-    if (path !== ':memory:' && path !== '') this.db.pragma('journal_mode = WAL');
+    if (path !== ':memory:' && path !== '') {
+      this.db.pragma('journal_mode = WAL');
+      // checkpoint (copy the WAL into the database, with an fsync) every ~200 MB of WAL rather than every
+      // ~4 MB: a 50 MB batch writes ~100 MB of pages, and ~25 fsyncing checkpoints per batch cost ~25 % of its
+      // ingest time (bench/ingest.ts --db: ~168k -> ~220k rows/s)
+      this.db.pragma('wal_autocheckpoint = 50000');
+    }
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
     // A database file written before body_sha256 existed gets the column (NULL for its old batches).
