@@ -147,8 +147,9 @@ export class SpilledMerge {
     }
     this.close(reader);
     if (over) {
+      const held = rows.size;
       rows.clear();
-      if (depth >= MAX_SPLIT_DEPTH) throw this.partitionTooLarge(rows.size);
+      if (depth >= MAX_SPLIT_DEPTH) throw this.partitionTooLarge(held);
       for (const part of this.split(path, depth + 1)) this.mergePartition(part, depth + 1);
       return;
     }
