@@ -15,14 +15,29 @@ function maxInAnyWindow(starts: readonly number[], windowMs: number): number {
   return best;
 }
 
+/** Exact-timing tests turn the arrival margin off; the margin has its own test. */
 function limiterOn(time: ManualTime, callsPerWindow: number, windowMs: number, random = () => 0): RateLimiter {
-  return new RateLimiter({ callsPerWindow, windowMs, clock: time, timers: time, random, penaltyJitterMs: 1_000 });
+  return new RateLimiter({ callsPerWindow, windowMs, windowMarginMs: 0, clock: time, timers: time, random, penaltyJitterMs: 1_000 });
 }
 
-test('defaults to Target’s 50 calls per 60,000 ms', (t) => {
+test('defaults to Target’s 50 calls per 60,000 ms, counting each call 1 s longer', (t) => {
   const limiter = new RateLimiter();
   t.is(limiter.callsPerWindow, 50);
   t.is(limiter.windowMs, 60_000);
+  t.is(limiter.windowMarginMs, 1_000);
+});
+
+test('regression: the (N+1)th call waits the window plus the margin, so it cannot arrive inside the server’s window', async (t) => {
+  // Seen against the emulator: the 51st call started exactly 60 s after the 1st, arrived a few ms later inside
+  // the server's window, drew a 503, and the penalty held every submission for another whole window.
+  const time = new ManualTime();
+  const limiter = new RateLimiter({ callsPerWindow: 2, windowMs: 60_000, clock: time, timers: time });
+  const starts: number[] = [];
+  for (let i = 0; i < 3; i++) void limiter.acquire().then(() => starts.push(time.now()));
+  await time.advance(60_000);
+  t.deepEqual(starts, [0, 0]);
+  await time.advance(1_000);
+  t.deepEqual(starts, [0, 0, 61_000]);
 });
 
 test('admits N calls at once, then the next only when the oldest leaves the window', async (t) => {

@@ -15,6 +15,12 @@ export interface RateLimiterOptions {
   /** Length of the rolling window. @default 60000 */
   windowMs?: number;
   /**
+   * Target counts a call when it arrives, a little after it starts here; a call start is counted for the window
+   * plus this margin, so that the (N+1)th call cannot arrive inside the server's window and draw a 503 (which
+   * would hold every call for a whole window). @default windowMs / 60 (1 s for Target's minute)
+   */
+  windowMarginMs?: number;
+  /**
    * After a 503, wait an extra uniformly random 0…this ms beyond the window (or the `Retry-After`), so that
    * workers sharing an account do not all come back at the same instant. @default 5000
    */
@@ -37,6 +43,7 @@ interface Waiter {
 export class RateLimiter implements CallBudget {
   readonly callsPerWindow: number;
   readonly windowMs: number;
+  readonly windowMarginMs: number;
   readonly penaltyJitterMs: number;
   private readonly clock: Clock;
   private readonly timers: Timers;
@@ -55,6 +62,9 @@ export class RateLimiter implements CallBudget {
     if (!(Number.isInteger(callsPerWindow) && callsPerWindow >= 1)) throw invalidOption('callsPerWindow', 'an integer ≥ 1', options.callsPerWindow);
     if (!(Number.isFinite(windowMs) && windowMs > 0)) throw invalidOption('windowMs', 'a finite number of ms > 0', options.windowMs);
     if (!(Number.isFinite(penaltyJitterMs) && penaltyJitterMs >= 0)) throw invalidOption('penaltyJitterMs', 'a finite number of ms ≥ 0', options.penaltyJitterMs);
+    const windowMarginMs = options.windowMarginMs ?? Math.round(windowMs / 60);
+    if (!(Number.isFinite(windowMarginMs) && windowMarginMs >= 0)) throw invalidOption('windowMarginMs', 'a finite number of ms ≥ 0', options.windowMarginMs);
+    this.windowMarginMs = windowMarginMs;
     this.callsPerWindow = callsPerWindow;
     this.windowMs = windowMs;
     this.penaltyJitterMs = penaltyJitterMs;
@@ -87,7 +97,7 @@ export class RateLimiter implements CallBudget {
   penalize(retryAfterMs?: number): void {
     const now = this.clock.now();
     const newest = this.starts.at(-1) ?? now;
-    const base = retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0 ? now + retryAfterMs : Math.max(now, newest + this.windowMs);
+    const base = retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0 ? now + retryAfterMs : Math.max(now, newest + this.windowMs + this.windowMarginMs);
     this.blockedUntilMs = Math.max(this.blockedUntilMs, base + this.random() * this.penaltyJitterMs);
     this.pump();
   }
@@ -99,14 +109,14 @@ export class RateLimiter implements CallBudget {
 
   /** Calls started within the last window. */
   callsInWindow(): number {
-    const since = this.clock.now() - this.windowMs;
+    const since = this.clock.now() - this.windowMs - this.windowMarginMs;
     return this.starts.filter((start) => start > since).length;
   }
 
   /** The earliest time a new call could start (ignoring waiters ahead of it). */
   nextFreeMs(): number {
     const now = this.clock.now();
-    const oldestCounted = this.starts.length < this.callsPerWindow ? -Infinity : (this.starts[0] ?? -Infinity) + this.windowMs;
+    const oldestCounted = this.starts.length < this.callsPerWindow ? -Infinity : (this.starts[0] ?? -Infinity) + this.windowMs + this.windowMarginMs;
     return Math.max(now, this.blockedUntilMs, oldestCounted);
   }
 
