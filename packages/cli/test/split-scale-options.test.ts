@@ -1,11 +1,12 @@
 /** `--memory` past which the merge spills, `--temp-dir`, `--presorted`: through the built binary, as a user runs them. */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { runCli, tempDir } from './run-cli.js';
 
 const work = tempDir('bulkpipe-cli-scale-');
 const input = join(work, 'export.csv');
+test.after.always(() => rmSync(work, { recursive: true, force: true }));
 
 test.before(async () => {
   const made = await runCli(['sample', '--rows', '20000', '--out', input]);
@@ -19,7 +20,8 @@ function batchFiles(dir: string): Record<string, string> {
 }
 
 test('a budget the merge passes spills to --temp-dir: the same files as in memory, and the temp dir is left empty', async (t) => {
-  const spillDir = tempDir('bulkpipe-cli-spill-');
+  const spillDir = join(work, 'spill');
+  mkdirSync(spillDir);
   const memory = await runCli(['split', input, '--out', join(work, 'memory'), '--id-column', 'customer_id']);
   const spilled = await runCli(['split', input, '--out', join(work, 'spilled'), '--id-column', 'customer_id', '--memory', '1MB', '--temp-dir', spillDir]);
   t.is(memory.code, 0, memory.stderr);
