@@ -38,8 +38,12 @@ export class RejectsCsvWriter {
   private fieldSet: ReadonlySet<string> = new Set();
   /** Rejects held only until the field columns are known (at most PENDING_LIMIT of them). */
   private pending: RejectedRow[] = [];
-  /** CSV rows (cells already neutralised) not yet written, and their approximate size. */
-  private rows: string[][] = [];
+  /**
+   * CSV lines not yet written, already encoded. Held as bytes, not strings: a cell is a slice of the parser's
+   * decoded input piece, and holding it would keep the whole piece alive (measured: 60–90 MB of old-space
+   * garbage on the 1M-row reference export).
+   */
+  private lines: Buffer[] = [];
   private bufferedChars = 0;
   private count = 0;
 
@@ -118,21 +122,19 @@ export class RejectsCsvWriter {
   }
 
   private push(cells: string[]): void {
-    for (let i = 0; i < cells.length; i++) {
-      const cell = neutraliseCell(cells[i]!);
-      cells[i] = cell;
-      this.bufferedChars += cell.length + 1;
-    }
-    this.rows.push(cells);
+    for (let i = 0; i < cells.length; i++) cells[i] = neutraliseCell(cells[i]!);
+    const line = Buffer.from(stringify([cells]), 'utf8');
+    this.lines.push(line);
+    this.bufferedChars += line.length;
   }
 
   private flush(): void {
-    if (this.rows.length === 0) return;
-    const text = stringify(this.rows);
-    this.rows = [];
+    if (this.lines.length === 0) return;
+    const bytes = Buffer.concat(this.lines);
+    this.lines = [];
     this.bufferedChars = 0;
     try {
-      writeSync(this.fd!, text);
+      writeSync(this.fd!, bytes);
     } catch (error) {
       throw unwritable(this.path, error);
     }
