@@ -69,21 +69,23 @@ export class HeldRows {
 
   /**
    * Holds the row just written at `arena.rowStart` (ending at `end`, its encoded id `idBytes` long), or folds it
-   * into the row already held for its id. `id` is the raw id. Returns true when the row was folded.
+   * into the row already held for its id. `id` is the raw id, or undefined when it is the encoded id's text (a
+   * spilled row without a raw id: made only if the row folds). Returns true when the row was folded.
    */
-  hold(id: string, idBytes: number, end: number, shape: number, source: number, line: number, seq?: number): boolean {
+  hold(rawId: string | undefined, idBytes: number, end: number, shape: number, source: number, line: number, seq?: number): boolean {
     const arena = this.arena;
     const held = arena.findOrCommit(idBytes, end, shape, source, line);
     if (held < 0) {
       const slot = arena.size - 1;
       if (this.seqOf !== undefined) this.setSeq(slot, seq!);
       // Encoding only lengthens text that needs escaping: same length means the same text.
-      if (idBytes !== id.length) {
-        this.rawIds.set(slot, id);
-        this.sideBytes += RAW_ID_BYTES + 2 * id.length;
+      if (rawId !== undefined && idBytes !== rawId.length) {
+        this.rawIds.set(slot, rawId);
+        this.sideBytes += RAW_ID_BYTES + 2 * rawId.length;
       }
       return false;
     }
+    const id = rawId ?? arena.buf.toString('latin1', arena.rowStart, arena.rowStart + idBytes);
     let merged = this.folded.get(held);
     if (merged === undefined) {
       const attributes = this.attributesAt(arena.bufferOf(held), arena.startOfSlot(held), arena.startOfSlot(held) + arena.lengthOfSlot(held), arena.idBytesOfSlot(held), arena.shapeOfSlot(held));

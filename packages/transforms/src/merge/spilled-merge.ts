@@ -137,8 +137,7 @@ export class SpilledMerge {
       if (reader.kind === RecordKind.FOLDED) {
         rows.holdFolded(restoreFolded(extra!, this.sources), reader.idBytes, reader.seq);
       } else {
-        const id = extra?.r ?? arena.buf.toString('latin1', at, at + reader.idBytes);
-        if (rows.hold(id, reader.idBytes, at + bytes, reader.shape, reader.source, reader.line, reader.seq)) folds++;
+        if (rows.hold(extra?.r, reader.idBytes, at + bytes, reader.shape, reader.source, reader.line, reader.seq)) folds++;
       }
       if (rows.estimatedBytes > this.merge.maxMemoryBytes) {
         over = true;
