@@ -26,7 +26,7 @@ export async function describeMachine(repoRoot: string, benchDir: string): Promi
   for (const [name, manifest] of [
     ['@bulkpipe/cli', join(repoRoot, 'packages/cli/package.json')],
     ['@bulkpipe/transforms', join(repoRoot, 'packages/transforms/package.json')],
-    ['udsv', join(repoRoot, 'packages/transforms/node_modules/udsv/package.json')],
+    ['udsv', join(repoRoot, 'bench/node_modules/udsv/package.json')],
     ['csv-parse', join(benchDir, 'node_modules/csv-parse/package.json')],
   ] as const) {
     const version = await readVersion(manifest);

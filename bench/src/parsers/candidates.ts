@@ -9,14 +9,14 @@ import { parse as csvParse } from 'csv-parse';
 import Papa from 'papaparse';
 import { CsvScanner } from '../../../packages/transforms/src/parse/csv-scanner.js';
 
-// uDSV is a dependency of @bulkpipe/transforms, not of the bench: resolve it from there.
-const requireFromTransforms = createRequire(new URL('../../../packages/transforms/package.json', import.meta.url));
+// uDSV ships only CommonJS; it is a dev dependency of the bench, measured against bulkpipe's own scanner.
+const requireFromBench = createRequire(import.meta.url);
 interface UdsvParser {
   stringArrs: unknown;
   chunk<T>(text: string, parse: unknown, onData: (row: T) => void): void;
   end(): unknown;
 }
-const udsv = requireFromTransforms('udsv') as {
+const udsv = requireFromBench('udsv') as {
   inferSchema(text: string, options: { col: string; row: string; encl: string }): unknown;
   initParser(schema: unknown): UdsvParser;
 };
