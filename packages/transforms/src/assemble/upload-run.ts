@@ -11,7 +11,6 @@ import {
   BulkpipeError,
   ErrorCode,
   JournalWriter,
-  RateLimiter,
   TargetClient,
   checkResume,
   configurationHash,
@@ -33,6 +32,7 @@ import { StatusTracker } from '../status/status-tracker.js';
 import type { StatusPollOptions } from '../status/status-options.js';
 import { reconcileBatch } from '../status/reconcile.js';
 import { writeFailedLines } from '../status/failed-lines.js';
+import { createAccountLimiter } from '../upload/account-limiter.js';
 
 export interface UploadRunOptions extends BatchPipelineOptions {
   /** Target client code. */
@@ -222,13 +222,7 @@ export async function runUpload(options: UploadRunOptions, ctx: RunContext): Pro
     }
   }
 
-  const limiter = new RateLimiter({
-    callsPerWindow: options.callsPerMinute ?? 50,
-    windowMs: options.rateWindowMs ?? 60_000,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.timers ? { timers: options.timers } : {}),
-    ...(options.random ? { random: options.random } : {}),
-  });
+  const limiter = createAccountLimiter(options);
   const budget = new PriorityBudget(limiter, {
     callsPerWindow: options.callsPerMinute ?? 50,
     windowMs: options.rateWindowMs ?? 60_000,

@@ -4,7 +4,7 @@
  * accepted ones are polled and their statuses appended (so a later resume knows them).
  */
 import { EventEmitter } from 'node:events';
-import { JournalWriter, RateLimiter, TargetClient, invalidOption, readJournal } from '@bulkpipe/core';
+import { JournalWriter, TargetClient, invalidOption, readJournal } from '@bulkpipe/core';
 import type { ApiVersion, Clock, Random, TargetClientOptions, Timers } from '@bulkpipe/core';
 import type { StatusSummary } from '../upload/batch-progress.js';
 import type { UploadEmitter, UploadEvents } from '../upload/upload-events.js';
@@ -12,6 +12,7 @@ import { reconcileBatch } from './reconcile.js';
 import type { Reconciliation } from './reconcile.js';
 import type { StatusPollOptions } from './status-options.js';
 import { StatusTracker } from './status-tracker.js';
+import { createAccountLimiter } from '../upload/account-limiter.js';
 
 export interface PollStatusesOptions extends StatusPollOptions {
   /** Target client code. */
@@ -81,13 +82,7 @@ export async function pollStatuses(options: PollStatusesOptions): Promise<Polled
     options.statusUrls?.forEach((statusUrl, i) => targets.push({ seq: i + 1, statusUrl }));
   }
 
-  const limiter = new RateLimiter({
-    callsPerWindow: options.callsPerMinute ?? 50,
-    windowMs: options.rateWindowMs ?? 60_000,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.timers ? { timers: options.timers } : {}),
-    ...(options.random ? { random: options.random } : {}),
-  });
+  const limiter = createAccountLimiter(options);
   const client = new TargetClient({
     ...options.http,
     client: options.client,
