@@ -1,4 +1,5 @@
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
@@ -49,8 +50,12 @@ test('a run interrupted after two accepted batches resumes by sending exactly th
   t.true(replay.finished);
 });
 
-test('a batch in doubt (POST cut off, no answer journaled) is sent again on resume', async (t) => {
-  const server = await emulator({ faults: [{ kind: 'latency', endpoint: 'batchUpdate', latencyMs: 2000, skip: 1, times: 1 }] });
+/**
+ * Runs an upload whose second submission takes `latencyMs` to answer and stops it 50 ms into that call:
+ * gracefully (the run's signal) or hard (`forceSignal` too, like a second SIGINT or a crash).
+ */
+async function stopWhileBatch2IsOnTheWire(t: ExecutionContext, latencyMs: number, hard: boolean) {
+  const server = await emulator({ faults: [{ kind: 'latency', endpoint: 'batchUpdate', latencyMs, skip: 1, times: 1 }] });
   t.teardown(() => server.close());
   const dir = await tempDir();
   const input = await writeExport(dir, 25);
@@ -58,12 +63,16 @@ test('a batch in doubt (POST cut off, no answer journaled) is sent again on resu
   const stop = new AbortController();
   const events = new EventEmitter<UploadEvents>();
   events.on('batch-submitting', (event) => {
-    if (event.seq === 2) setTimeout(() => stop.abort(new Error('crash while batch 2 is in flight')), 50);
+    if (event.seq === 2) setTimeout(() => stop.abort(new Error('stopped while batch 2 is in flight')), 50);
   });
-  // A hard stop (forceSignal, like a second SIGINT) cuts the call on the wire, as a crash would.
-  await t.throwsAsync(runUpload(fastRun(server, input, { journalPath, concurrency: 1, events, forceSignal: stop.signal }), context(stop.signal)));
-  const first = await readJournal(journalPath);
-  t.deepEqual(batchesInPhase(first, 'in-doubt'), [2]);
+  const options = fastRun(server, input, { journalPath, concurrency: 1, events, ...(hard ? { forceSignal: stop.signal } : {}) });
+  await t.throwsAsync(runUpload(options, context(stop.signal)));
+  return { server, input, journalPath, journal: await readJournal(journalPath) };
+}
+
+test('a batch in doubt (POST cut off, no answer journaled) is sent again on resume', async (t) => {
+  const { server, input, journalPath, journal } = await stopWhileBatch2IsOnTheWire(t, 2000, true);
+  t.deepEqual(batchesInPhase(journal, 'in-doubt'), [2]);
 
   const resumedEvents = new EventEmitter<UploadEvents>();
   const submitted: number[] = [];
@@ -74,21 +83,10 @@ test('a batch in doubt (POST cut off, no answer journaled) is sent again on resu
 });
 
 test('a graceful stop lets the call on the wire finish and journals its answer: nothing is in doubt', async (t) => {
-  const server = await emulator({ faults: [{ kind: 'latency', endpoint: 'batchUpdate', latencyMs: 300, skip: 1, times: 1 }] });
-  t.teardown(() => server.close());
-  const dir = await tempDir();
-  const input = await writeExport(dir, 25);
-  const journalPath = join(dir, 'run.journal');
-  const stop = new AbortController();
-  const events = new EventEmitter<UploadEvents>();
-  events.on('batch-submitting', (event) => {
-    if (event.seq === 2) setTimeout(() => stop.abort(new Error('SIGINT while batch 2 is in flight')), 50);
-  });
-  await t.throwsAsync(runUpload(fastRun(server, input, { journalPath, concurrency: 1, events }), context(stop.signal)));
-  const first = await readJournal(journalPath);
-  t.deepEqual(batchesInPhase(first, 'in-doubt'), []);
-  t.is(first.batches.get(2)?.phase, 'accepted');
-  t.false(first.batches.has(3), 'no new batch started after the stop');
+  const { journal } = await stopWhileBatch2IsOnTheWire(t, 300, false);
+  t.deepEqual(batchesInPhase(journal, 'in-doubt'), []);
+  t.is(journal.batches.get(2)?.phase, 'accepted');
+  t.false(journal.batches.has(3), 'no new batch started after the stop');
 });
 
 test('resume refuses a changed input (RESUME_MISMATCH) and sends nothing', async (t) => {
