@@ -5,6 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { invalidOption } from '@bulkpipe/core';
 import type { IdType, InputRecord, ValuePolicy } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
 import { stepToStream } from '../step-stream.js';
@@ -24,9 +25,16 @@ import { HEADER_ROOM } from '../batch/byte-batch-builder.js';
 import { PresortedMerge } from '../merge/presorted-merge.js';
 import type { ResolvedMergeOptions } from '../merge/merge-options.js';
 import type { ValidateOptions } from '../validate/validate-options.js';
+import { applyChunk, encodeInWorker } from '../parallel/encode-in-worker.js';
+import type { EncodedChunk } from '../parallel/encoded-chunk.js';
+import type { EncodeWorkerInit } from '../parallel/encode-worker-init.js';
 
 /** Small batch caps still get merge buffers of a useful size (rows are copied in, a buffer per few rows is waste). */
 const MIN_ARENA_CHUNK_BYTES = 4 * 1024 * 1024;
+/**
+ * Measured on the 1M-row reference export (bench/RESULTS.md, "Threads log").
+ */
+const DEFAULT_THREADS = 2;
 /** Rows read before `--presorted` judges the reject rate ahead of a batch (RunContext's default minimum). */
 const PRESORTED_REJECT_GATE_ROWS = 1000;
 
@@ -41,10 +49,26 @@ export interface BatchPipelineOptions {
   valuePolicy?: ValuePolicy;
   merge?: MergeOptions;
   batch?: Omit<BatchOptions, 'idType'>;
+  /**
+   * 2: parse, map, validate and encode run in a worker thread while the main thread merges and batches
+   * (parallel/). Applies to file inputs merged in memory or spilled; stdin, streams, iterables and
+   * `--presorted` always run on one thread. Same output either way. @default 2
+   */
+  threads?: 1 | 2;
 }
 
 async function* readInputs(inputs: readonly ParseInput[], options: ParseOptions | undefined, ctx: RunContext): AsyncGenerator<InputRecord[]> {
   for (const input of inputs) yield* parseRecords(input, { ...options }, ctx);
+}
+
+/** The inputs as file paths when every one is a file (the worker reads files itself); otherwise undefined. */
+function fileInputs(inputs: readonly ParseInput[]): string[] | undefined {
+  const files: string[] = [];
+  for (const input of inputs) {
+    if (typeof input !== 'string' || input === '-') return undefined;
+    files.push(input);
+  }
+  return files;
 }
 
 /**
@@ -71,14 +95,25 @@ export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunCo
   const validate: ValidateOptions = { idColumn: options.idColumn, idType, valuePolicy: options.valuePolicy };
   const mergeOptions = resolveMergeOptions({ ...options.merge });
   const batchOptions = resolveBatchOptions({ ...options.batch, idType });
-  const input = readInputs(options.inputs, { ...options.parse, onHeader: checkHeaderUpFront(options, idType) }, ctx);
+  const onHeader = checkHeaderUpFront(options, idType)!;
+  const threads = options.threads ?? DEFAULT_THREADS;
+  if (threads !== 1 && threads !== 2) throw invalidOption('threads', '1 or 2', threads);
+  const files = fileInputs(options.inputs);
+  const threaded = threads === 2 && !mergeOptions.presorted && files !== undefined;
   // Merge buffers of one batch body each: a drained one becomes the next body (see ByteBatcher.moveToSpare).
   const arenaChunkBytes = Math.max(HEADER_ROOM + batchOptions.maxBytes, MIN_ARENA_CHUNK_BYTES);
   const merge = mergeOptions.presorted ? undefined : new ArenaMerge(validate, mergeOptions, ctx, arenaChunkBytes);
-  const stage = merge !== undefined ? mergeAndBatch(merge, batchOptions, ctx) : presortedMergeAndBatch(validate, mergeOptions, batchOptions, ctx);
+  const stage = merge !== undefined ? mergeAndBatch(merge, batchOptions, ctx, onHeader) : presortedMergeAndBatch(validate, mergeOptions, batchOptions, ctx);
   try {
-    if (options.mapping) await pipeline(input, stepToStream(createMapStep(options.mapping, ctx)), stage, sink, { signal: ctx.signal });
-    else await pipeline(input, stage, sink, { signal: ctx.signal });
+    if (threaded) {
+      const { delimiter, maxRecordBytes, recordsPerChunk } = options.parse ?? {};
+      const init: EncodeWorkerInit = { inputs: files, parse: { delimiter, maxRecordBytes, recordsPerChunk }, mapping: options.mapping, validate };
+      await pipeline(encodeInWorker(init, ctx.signal), stage, sink, { signal: ctx.signal });
+    } else {
+      const input = readInputs(options.inputs, { ...options.parse, onHeader }, ctx);
+      if (options.mapping) await pipeline(input, stepToStream(createMapStep(options.mapping, ctx)), stage, sink, { signal: ctx.signal });
+      else await pipeline(input, stage, sink, { signal: ctx.signal });
+    }
   } finally {
     merge?.dispose(); // a spill's temporary files go, whichever way the run ended
   }
@@ -90,17 +125,18 @@ export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunCo
  * A generator stage, not a Duplex: pipeline() writes what it yields straight into the sink and waits for the
  * sink's backpressure, where a Duplex would buffer up to 16 chunks of 50 MB batches on its readable side.
  */
-type BatchStage = (source: AsyncIterable<InputRecord | InputRecord[]>) => AsyncGenerator<Batch[]>;
+type BatchStage = (source: AsyncIterable<InputRecord | InputRecord[] | EncodedChunk>) => AsyncGenerator<Batch[]>;
 
 /**
  * InputRecord chunks in, Batch arrays out. The reject ceiling is judged before the first merged row goes on:
  * the in-memory merge emits nothing before the input ends, so at that moment every parse and validation
  * reject is known, and a bad run sends nothing.
  */
-function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ctx: RunContext): BatchStage {
+function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ctx: RunContext, onHeader: NonNullable<ParseOptions['onHeader']>): BatchStage {
   return async function* (source) {
     for await (const chunk of source) {
       if (Array.isArray(chunk)) for (const record of chunk) merge.push(record);
+      else if (isEncodedChunk(chunk)) applyChunk(chunk, merge, ctx, onHeader);
       else merge.push(chunk);
     }
     let ready: Batch[] = [];
@@ -137,6 +173,7 @@ function presortedMergeAndBatch(validate: ValidateOptions, mergeOptions: Resolve
     const batcher = new ByteBatcher(batchOptions, ctx, (batch) => ready.push(batch));
     const merge = new PresortedMerge(validate, mergeOptions, ctx, batcher);
     for await (const chunk of source) {
+      if (isEncodedChunk(chunk)) throw new Error('bulkpipe bug: --presorted runs on one thread');
       for (const record of Array.isArray(chunk) ? chunk : [chunk]) {
         merge.push(record);
         if (ready.length === 0) continue;
@@ -151,6 +188,10 @@ function presortedMergeAndBatch(validate: ValidateOptions, mergeOptions: Resolve
     batcher.flush();
     if (ready.length > 0) yield ready;
   };
+}
+
+function isEncodedChunk(chunk: InputRecord | InputRecord[] | EncodedChunk): chunk is EncodedChunk {
+  return !Array.isArray(chunk) && (chunk as EncodedChunk).type === 'chunk';
 }
 
 function yieldToEventLoop(signal: AbortSignal): Promise<void> {

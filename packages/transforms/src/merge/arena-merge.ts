@@ -65,13 +65,34 @@ export class ArenaMerge {
   push(record: InputRecord): void {
     if (!this.encoder.encode(record)) return;
     const row = this.encoder.row;
-    const source = this.sourceIndex(record.source);
+    // Same length: the encoding changed nothing, so the held bytes are the raw id (no string kept for it).
+    this.keep(row.idBytes === row.id.length ? undefined : row.id, row.idBytes, row.end, row.shape.id, this.sourceIndex(record.source), record.line);
+  }
+
+  /**
+   * Takes a row validated and encoded elsewhere (a worker thread, parallel/): `src[start, end)` is the row as
+   * RecordEncoder writes it, `shape` an id of this merge's registry (see `addShape`), `rawId` the raw id when its
+   * encoding differs. Same result as `push` of the record it came from.
+   */
+  pushEncoded(src: Buffer, start: number, end: number, idBytes: number, shape: number, source: string, line: number, rawId: string | undefined): void {
+    const arena = this.held.arena;
+    const at = arena.ensure(arena.rowStart, end - start);
+    src.copy(arena.buf, at, start, end);
+    this.keep(rawId, idBytes, at + end - start, shape, this.sourceIndex(source), line);
+  }
+
+  /** Registers a shape the encoding side interned; returns its id here (the same id when interned in order). */
+  addShape(names: readonly string[]): number {
+    return this.shapes.intern(names).id;
+  }
+
+  private keep(rawId: string | undefined, idBytes: number, end: number, shape: number, source: number, line: number): void {
     const arena = this.held.arena;
     if (this.spill !== undefined) {
-      this.spill.add(arena.buf, arena.rowStart, row.end, row.idBytes, row.shape.id, source, record.line, row.idBytes === row.id.length ? undefined : row.id);
+      this.spill.add(arena.buf, arena.rowStart, end, idBytes, shape, source, line, rawId);
       return;
     }
-    if (this.held.hold(row.id, row.idBytes, row.end, row.shape.id, source, record.line)) this.ctx.counters.merged++;
+    if (this.held.hold(rawId, idBytes, end, shape, source, line)) this.ctx.counters.merged++;
     if (this.held.estimatedBytes > this.merge.maxMemoryBytes) this.startSpill();
   }
 

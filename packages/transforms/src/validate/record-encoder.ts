@@ -32,6 +32,12 @@ interface EncodePlan {
   readonly shapeByMask: Map<number | string, RowShape>;
 }
 
+/**
+ * Where rows are written: the merge's arena, or a worker's chunk (parallel/encoded-chunk.ts). The encoder
+ * writes at `buf` from `rowStart` on, calling `ensure` before writing.
+ */
+export type EncodeTarget = Pick<RowArena, 'buf' | 'rowStart' | 'ensure'>;
+
 /** What `encode` leaves for the caller when it returns true. */
 export interface EncodedRowInfo {
   id: string;
@@ -56,7 +62,7 @@ export class RecordEncoder {
   constructor(
     options: ValidateOptions,
     private readonly ctx: RunContext,
-    private readonly arena: RowArena,
+    private readonly arena: EncodeTarget,
     private readonly shapes: ShapeRegistry,
   ) {
     const resolved = resolveValidateOptions(options);

@@ -1,0 +1,115 @@
+/**
+ * The main thread's side of the encode worker: starts it, yields its chunks as they come (handing back one
+ * credit per chunk taken, so memory between the threads stays bounded) and replays each chunk into the merge
+ * and the run context. The worker is terminated however the run ends: done, failed or aborted.
+ */
+import { Worker } from 'node:worker_threads';
+import { BulkpipeError, ErrorCode } from '@bulkpipe/core';
+import type { RunContext } from '../run-context.js';
+import type { ArenaMerge } from '../merge/arena-merge.js';
+import { META_FIELDS } from './encoded-chunk.js';
+import type { ChunkEvent, CreditMessage, EncodedChunk, SerializedError, WorkerMessage } from './encoded-chunk.js';
+import type { EncodeWorkerInit } from './encode-worker-init.js';
+
+/**
+ * Under tsx (tests, the bench from source) this module is the .ts file, and so is its sibling, which the worker
+ * can only load with tsx's loader registered in it too.
+ */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/** tsx's `--import` hook does not reach worker threads: the worker registers it before loading the entry. */
+function sourceWorker(init: EncodeWorkerInit): Worker {
+  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const entry = JSON.stringify(new URL('./encode-worker.ts', import.meta.url).href);
+  return new Worker(`import(${api}).then(({ register }) => { register(); return import(${entry}); })`, { eval: true, workerData: init });
+}
+
+export async function* encodeInWorker(init: EncodeWorkerInit, signal: AbortSignal): AsyncGenerator<EncodedChunk> {
+  if (signal.aborted) throw aborted(signal);
+  const worker = FROM_SOURCE ? sourceWorker(init) : new Worker(new URL('./encode-worker.js', import.meta.url), { workerData: init });
+  const queue: WorkerMessage[] = [];
+  let failure: unknown;
+  let exited = false;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  worker.on('message', (message: WorkerMessage) => {
+    queue.push(message);
+    notify();
+  });
+  worker.on('error', (error) => {
+    failure ??= error;
+    notify();
+  });
+  worker.on('exit', () => {
+    exited = true;
+    notify();
+  });
+  const onAbort = (): void => {
+    failure = aborted(signal);
+    notify();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      while (queue.length === 0 && failure === undefined && !exited) await new Promise<void>((resolve) => (wake = resolve));
+      if (failure !== undefined) throw failure;
+      const message = queue.shift();
+      if (message === undefined) throw new Error('bulkpipe bug: the encode worker exited without finishing');
+      if (message.type === 'done') return;
+      if (message.type === 'error') throw deserialize(message.error);
+      yield message;
+      worker.postMessage({ type: 'credit' } satisfies CreditMessage);
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    await worker.terminate();
+  }
+}
+
+/**
+ * Replays one chunk: shapes first, then the rows in order with each recorded header, reject and warning
+ * before the row that followed it, the counters as they were at each event.
+ */
+export function applyChunk(chunk: EncodedChunk, merge: ArenaMerge, ctx: RunContext, onHeader: (columns: readonly string[], source: string) => void): void {
+  for (const names of chunk.newShapes) merge.addShape(names);
+  const src = Buffer.from(chunk.bytes);
+  const { meta, lines, rawIds, sources, events } = chunk;
+  let event = 0;
+  let raw = 0;
+  for (let i = 0; i < chunk.rows; i++) {
+    while (event < events.length && events[event]!.beforeRow <= i) replay(events[event++]!, ctx, onHeader);
+    let rawId: string | undefined;
+    if (raw < rawIds.length && rawIds[raw] === i) {
+      rawId = rawIds[raw + 1] as string;
+      raw += 2;
+    }
+    const at = i * META_FIELDS;
+    merge.pushEncoded(src, meta[at]!, meta[at + 1]!, meta[at + 2]!, meta[at + 3]!, sources[meta[at + 4]!]!, lines[i]!, rawId);
+  }
+  while (event < events.length) replay(events[event++]!, ctx, onHeader);
+  ctx.counters.read = chunk.read;
+  ctx.counters.bytesRead = chunk.bytesRead;
+}
+
+function replay(event: ChunkEvent, ctx: RunContext, onHeader: (columns: readonly string[], source: string) => void): void {
+  ctx.counters.read = event.read;
+  ctx.counters.bytesRead = event.bytesRead;
+  if (event.kind === 'header') onHeader(event.columns, event.source);
+  else if (event.kind === 'counters') return;
+  else if (event.kind === 'reject') ctx.reject(event.row);
+  else ctx.warn(event.warning);
+}
+
+function deserialize(error: SerializedError): Error {
+  if (error.code !== undefined && error.name === 'BulkpipeError') return new BulkpipeError(error.code as ErrorCode, error.message, error.context);
+  const plain = new Error(error.message);
+  plain.name = error.name;
+  return plain;
+}
+
+function aborted(signal: AbortSignal): BulkpipeError {
+  return new BulkpipeError(ErrorCode.ABORTED, 'Reading the input was aborted.', {}, { cause: signal.reason });
+}

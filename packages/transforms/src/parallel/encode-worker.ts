@@ -1,0 +1,151 @@
+/**
+ * The encode worker's entry point: parses its inputs, maps, validates and percent-encodes each record into a
+ * chunk buffer (the bytes the merge's arena holds), and posts chunks of rows with what the records raised
+ * (parallel/encoded-chunk.ts). It waits for credit from the main thread, so at most MAX_CHUNKS_IN_FLIGHT
+ * chunks are ever between the threads. Rejects and warnings are only recorded here; the main thread's
+ * RunContext counts them and judges the reject ceiling.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { InputRecord } from '@bulkpipe/core';
+import { RunContext } from '../run-context.js';
+import { parseRecords } from '../parse/index.js';
+import { createMapStep } from '../map/index.js';
+import { RecordEncoder } from '../validate/record-encoder.js';
+import { ShapeRegistry } from '../merge/row-shape.js';
+import { ChunkBuffer, META_FIELDS } from './encoded-chunk.js';
+import type { ChunkEvent, EncodedChunk, SerializedError, WorkerMessage } from './encoded-chunk.js';
+import { CHUNK_BYTES, CHUNK_ROWS, MAX_CHUNKS_IN_FLIGHT } from './encode-worker-init.js';
+import type { EncodeWorkerInit } from './encode-worker-init.js';
+
+const port = parentPort!;
+const init = workerData as EncodeWorkerInit;
+// The ceiling is the main thread's to judge, on its own counters.
+const ctx = new RunContext({ enforceRejectRate: false });
+const shapes = new ShapeRegistry();
+let sentShapes = 0;
+const sources: string[] = [];
+let lastSource = -1;
+
+const buffer = new ChunkBuffer(CHUNK_BYTES + 256 * 1024);
+let meta = new Int32Array(CHUNK_ROWS * 2 * META_FIELDS);
+let lines = new Float64Array(CHUNK_ROWS * 2);
+let rawIds: (number | string)[] = [];
+let events: ChunkEvent[] = [];
+let rows = 0;
+
+let credits = MAX_CHUNKS_IN_FLIGHT;
+let wake: (() => void) | undefined;
+port.on('message', () => {
+  credits++;
+  wake?.();
+  wake = undefined;
+});
+
+ctx.events.on('reject', (row) => events.push({ kind: 'reject', beforeRow: rows, read: ctx.counters.read, bytesRead: ctx.counters.bytesRead, row }));
+ctx.events.on('warning', (warning) => events.push({ kind: 'warning', beforeRow: rows, read: ctx.counters.read, bytesRead: ctx.counters.bytesRead, warning }));
+
+const encoder = new RecordEncoder(init.validate, ctx, buffer, shapes);
+const mapStep = init.mapping !== undefined ? createMapStep(init.mapping, ctx) : undefined;
+
+function encodeOne(record: InputRecord): void {
+  if (!encoder.encode(record)) return;
+  const row = encoder.row;
+  if (rows * META_FIELDS === meta.length) grow();
+  const at = rows * META_FIELDS;
+  meta[at] = buffer.rowStart;
+  meta[at + 1] = row.end;
+  meta[at + 2] = row.idBytes;
+  meta[at + 3] = row.shape.id;
+  meta[at + 4] = sourceIndex(record.source);
+  lines[rows] = record.line;
+  if (row.idBytes !== row.id.length) rawIds.push(rows, row.id);
+  buffer.rowStart = row.end;
+  rows++;
+}
+
+function grow(): void {
+  const wider = new Int32Array(meta.length * 2);
+  wider.set(meta);
+  meta = wider;
+  const longer = new Float64Array(lines.length * 2);
+  longer.set(lines);
+  lines = longer;
+}
+
+function sourceIndex(source: string): number {
+  if (sources[lastSource] === source) return lastSource;
+  let index = sources.indexOf(source);
+  if (index < 0) index = sources.push(source) - 1;
+  lastSource = index;
+  return index;
+}
+
+async function post(): Promise<void> {
+  while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
+  credits--;
+  const newShapes = shapes.shapes.slice(sentShapes).map((shape) => [...shape.names]);
+  sentShapes = shapes.shapes.length;
+  const chunk: EncodedChunk = {
+    type: 'chunk',
+    bytes: buffer.buf.buffer as ArrayBuffer,
+    rows,
+    meta,
+    lines,
+    rawIds,
+    sources,
+    newShapes,
+    events,
+    read: ctx.counters.read,
+    bytesRead: ctx.counters.bytesRead,
+  };
+  const bytes = buffer.buf.length;
+  const capacity = lines.length;
+  port.postMessage(chunk satisfies WorkerMessage, [chunk.bytes, meta.buffer as ArrayBuffer, lines.buffer as ArrayBuffer]);
+  // The posted buffers now belong to the main thread (detached here): the next chunk starts in fresh ones.
+  buffer.buf = Buffer.allocUnsafeSlow(bytes);
+  buffer.rowStart = 0;
+  meta = new Int32Array(capacity * META_FIELDS);
+  lines = new Float64Array(capacity);
+  rawIds = [];
+  events = [];
+  rows = 0;
+}
+
+async function run(): Promise<void> {
+  const parse = { ...init.parse, onHeader: (columns: readonly string[], source: string) => events.push({ kind: 'header', beforeRow: rows, read: ctx.counters.read, bytesRead: ctx.counters.bytesRead, columns: [...columns], source }) };
+  for (const input of init.inputs) {
+    for await (const records of parseRecords(input, parse, ctx)) {
+      events.push({ kind: 'counters', beforeRow: rows, read: ctx.counters.read, bytesRead: ctx.counters.bytesRead });
+      for (const record of records) {
+        if (mapStep !== undefined) mapStep.push(record, encodeOne);
+        else encodeOne(record);
+      }
+      if (rows >= CHUNK_ROWS || buffer.rowStart >= CHUNK_BYTES) await post();
+    }
+  }
+  mapStep?.flush(encodeOne);
+  await post();
+}
+
+function serialize(error: unknown): SerializedError {
+  const { code, name, message, context } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown; context?: unknown };
+  return {
+    code: typeof code === 'string' ? code : undefined,
+    name: typeof name === 'string' ? name : 'Error',
+    message: typeof message === 'string' ? message : String(error),
+    context: typeof context === 'object' && context !== null ? { ...context } : undefined,
+  };
+}
+
+try {
+  await run();
+  port.postMessage({ type: 'done' } satisfies WorkerMessage);
+} catch (error) {
+  // What the records raised before the failure goes first, as it would on one thread.
+  try {
+    await post();
+  } finally {
+    port.postMessage({ type: 'error', error: serialize(error) } satisfies WorkerMessage);
+  }
+}
+port.close();

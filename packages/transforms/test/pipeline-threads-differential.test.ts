@@ -1,0 +1,139 @@
+/**
+ * `threads: 2` (parse, map, validate and encode in a worker thread; merge and batch on the main thread) must
+ * give exactly what `threads: 1` gives: the same batches byte for byte (with ids, origins and line ranges), the
+ * same rejects and warnings in the same order with their fields, the same counters, and the same fatal errors
+ * with their codes and context — in memory, spilled, with a mapping, over several files. And an aborted or
+ * failed run ends its worker (a leaked thread would keep this test file from ending).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import fc from 'fast-check';
+import { ErrorCode } from '@bulkpipe/core';
+import type { RejectedRow, RowWarning } from '@bulkpipe/core';
+import { RunContext } from '../src/run-context.js';
+import type { RunContextOptions } from '../src/run-context.js';
+import { discardBatches, runBatchPipeline } from '../src/assemble/batch-pipeline.js';
+import type { BatchPipelineOptions } from '../src/assemble/batch-pipeline.js';
+import { parseMapping } from '../src/map/parse-mapping.js';
+import type { Batch } from '../src/batch/batch.js';
+import { generateText } from './sample-helpers.js';
+
+const root = mkdtempSync(join(tmpdir(), 'bulkpipe-threads-'));
+test.after.always(() => rmSync(root, { recursive: true, force: true }));
+let files = 0;
+
+function file(content: string | Buffer): string {
+  const path = join(root, `input-${files++}.csv`);
+  writeFileSync(path, content);
+  return path;
+}
+
+interface Outcome {
+  batches: { body: string; rows: number; firstLine: number; lastLine: number; ids: readonly string[]; origins: unknown; sha256: string }[];
+  rejects: RejectedRow[];
+  warnings: RowWarning[];
+  counters: unknown;
+  error: unknown;
+}
+
+type Options = Omit<BatchPipelineOptions, 'threads'>;
+
+async function observe(options: Options, threads: 1 | 2, contextOptions: RunContextOptions = {}): Promise<Outcome> {
+  const ctx = new RunContext(contextOptions);
+  const rejects: RejectedRow[] = [];
+  const warnings: RowWarning[] = [];
+  ctx.events.on('reject', (row) => rejects.push({ ...row, fields: { ...row.fields } }));
+  ctx.events.on('warning', (warning) => warnings.push(warning));
+  const batches: Batch[] = [];
+  let error: unknown;
+  try {
+    await runBatchPipeline({ ...options, threads }, ctx, discardBatches((batch) => batches.push(batch)));
+  } catch (caught) {
+    const { code, message, context } = caught as { code?: string; message: string; context?: unknown };
+    error = { code, message, context };
+  }
+  return {
+    batches: batches.map((b) => ({ body: b.body.toString('latin1'), rows: b.rows, firstLine: b.firstLine, lastLine: b.lastLine, ids: b.ids, origins: b.origins, sha256: b.sha256 })),
+    rejects,
+    warnings,
+    counters: { ...ctx.counters },
+    error,
+  };
+}
+
+async function sameBothWays(t: { deepEqual: (a: unknown, b: unknown, message?: string) => void }, options: Options, contextOptions?: RunContextOptions): Promise<Outcome> {
+  const one = await observe(options, 1, contextOptions);
+  const two = await observe(options, 2, contextOptions);
+  t.deepEqual(two, one);
+  return one;
+}
+
+test('sample exports: same batches, rejects, warnings, counters and errors on one thread and two, in memory and spilled', async (t) => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record({
+        seed: fc.nat(1000),
+        rows: fc.integer({ min: 0, max: 3000 }),
+        policy: fc.constantFrom('last' as const, 'first' as const, 'reject' as const),
+        spill: fc.boolean(),
+        enforce: fc.boolean(),
+        onForbiddenChars: fc.constantFrom('reject' as const, 'replace' as const, 'drop' as const),
+        maxRows: fc.constantFrom(100, 700, 500_000),
+        twoFiles: fc.boolean(),
+      }),
+      async ({ seed, rows, policy, spill, enforce, onForbiddenChars, maxRows, twoFiles }) => {
+        const text = generateText({ rows, seed }).text;
+        const inputs = twoFiles ? [file(text), file(generateText({ rows: 500, seed: seed + 1 }).text)] : [file(text)];
+        const merge = spill ? { policy, maxMemoryBytes: 50_000, tempDir: root, spillPartitions: 3 } : { policy };
+        const options: Options = { inputs, idColumn: 'customer_id', merge, batch: { maxRows }, valuePolicy: { onForbiddenChars } };
+        const outcome = await sameBothWays(t, options, { enforceRejectRate: enforce });
+        return outcome.counters !== undefined;
+      },
+    ),
+    { numRuns: 12 },
+  );
+});
+
+test('a mapping runs in the worker: renamed id column, transforms, dropped columns', async (t) => {
+  const mapping = parseMapping({
+    idColumn: 'thirdPartyId',
+    otherColumns: 'drop',
+    columns: { customer_id: { rename: 'thirdPartyId' }, email: { transforms: ['trim', 'lowercase', 'sha256'] }, city: true, notes: true },
+    constants: { source: 'crm' },
+  });
+  const outcome = await sameBothWays(t, { inputs: [file(generateText({ rows: 2000, seed: 7 }).text)], idColumn: 'thirdPartyId', mapping });
+  t.true(outcome.batches.length > 0);
+  t.true(outcome.rejects.length > 0);
+});
+
+test('fatal errors keep their code and context: missing id column, invalid UTF-8, unclosed quote, reject ceiling, budget', async (t) => {
+  const text = generateText({ rows: 3000, seed: 3 }).text;
+  const cases: [string, Options, RunContextOptions, ErrorCode][] = [
+    ['missing id column', { inputs: [file(text)], idColumn: 'nope' }, {}, ErrorCode.ID_COLUMN_MISSING],
+    ['missing id column in an empty second file', { inputs: [file(text), file('a,b\n')], idColumn: 'customer_id' }, {}, ErrorCode.ID_COLUMN_MISSING],
+    ['invalid UTF-8 mid-file', { inputs: [file(Buffer.concat([Buffer.from(text), Buffer.from([0x61, 0xff, 0x0a])]))], idColumn: 'customer_id' }, {}, ErrorCode.INVALID_UTF8],
+    ['unclosed quote', { inputs: [file(`${text}c-1,"open\n`)], idColumn: 'customer_id' }, {}, ErrorCode.UNCLOSED_QUOTE],
+    ['reject ceiling mid-run', { inputs: [file(text)], idColumn: 'customer_id' }, { maxRejectRate: 0.001 }, ErrorCode.REJECT_RATE_EXCEEDED],
+    ['memory budget without spilling', { inputs: [file(text)], idColumn: 'customer_id', merge: { maxMemoryBytes: 50_000, spill: false } }, {}, ErrorCode.MEMORY_BUDGET_EXCEEDED],
+  ];
+  for (const [name, options, contextOptions, code] of cases) {
+    const outcome = await sameBothWays(t, options, contextOptions);
+    t.is((outcome.error as { code?: string } | undefined)?.code, code, name);
+  }
+});
+
+test('an abort mid-run stops the worker and rejects the run', async (t) => {
+  const controller = new AbortController();
+  const ctx = new RunContext({ signal: controller.signal });
+  ctx.events.on('reject', () => controller.abort(new Error('stop')));
+  const input = file(generateText({ rows: 20_000, seed: 9 }).text);
+  await t.throwsAsync(runBatchPipeline({ inputs: [input], idColumn: 'customer_id', threads: 2 }, ctx, discardBatches()));
+  t.true(ctx.counters.read < 20_000);
+});
+
+test('threads must be 1 or 2', async (t) => {
+  const error = await t.throwsAsync(runBatchPipeline({ inputs: [file('id\n1\n')], idColumn: 'id', threads: 3 as 2 }, new RunContext(), discardBatches()));
+  t.is((error as { code?: string }).code, ErrorCode.INVALID_OPTION);
+});
