@@ -13,6 +13,7 @@ const run = promisify(execFile);
 export const NAIVE = 'naive csv-parse';
 export const SPLIT = 'bulkpipe split';
 export const SPLIT_SPILLING = 'bulkpipe split --memory 128MiB';
+export const SPLIT_ONE_THREAD = 'bulkpipe split --threads 1';
 export const MILLER = 'mlr split';
 
 const naiveScript = (context: BenchContext): string => join(context.workDir, 'naive', 'naive-pipeline.mjs');
@@ -79,9 +80,12 @@ function splitBenchmark(name: string, description: string, extraArgs: readonly s
 /** The command as a user runs it: every default (the issue's targets are judged on this one). */
 export const bulkpipeSplit = splitBenchmark(
   SPLIT,
-  '`bulkpipe split <input> --out <dir> --id-column customer_id`, defaults: validation (thirdPartyId rules, commas/LF rejected), merge by id in memory (256 MB budget), batches < 50 MB and ≤ 500,000 rows',
+  '`bulkpipe split <input> --out <dir> --id-column customer_id`, defaults: validation (thirdPartyId rules, commas/LF rejected), merge by id in memory (256 MB budget), batches < 50 MB and ≤ 500,000 rows, parse + validate + encode in a worker thread',
   [],
 );
+
+/** The same pipeline on one thread: what the parse/encode worker buys (issue 5, "both cores"). */
+export const bulkpipeSplitOneThread = splitBenchmark(SPLIT_ONE_THREAD, 'the same on one thread (`--threads 1`): parse, validate and encode share the main thread with the merge', ['--threads', '1']);
 
 /** The same pipeline with a merge budget below what 1M rows need: the merge spills to disk (issue 5). */
 export const bulkpipeSplitSpilling = splitBenchmark(
@@ -142,4 +146,4 @@ async function hasMiller(): Promise<boolean> {
   }
 }
 
-export const BENCHMARKS: readonly Benchmark[] = [naivePipeline, bulkpipeSplit, bulkpipeSplitSpilling, millerSplit];
+export const BENCHMARKS: readonly Benchmark[] = [naivePipeline, bulkpipeSplit, bulkpipeSplitOneThread, bulkpipeSplitSpilling, millerSplit];
