@@ -10,7 +10,7 @@ const ok: Array<[string, string, string, string[]]> = [
   ['Profile. is not the prefix (names are case-sensitive)', 'Profile.x', 'Profile.x', []],
   ['128 characters', 'n'.repeat(128), 'n'.repeat(128), []],
   ['128 characters after the prefix', `profile.${'n'.repeat(128)}`, 'n'.repeat(128), [WarningCode.ATTRIBUTE_PREFIX_STRIPPED]],
-  ['non-ASCII and reserved form chars (percent-encoded later)', 'Größe %&+= ', 'Größe %&+= ', []],
+  ['non-ASCII and reserved form chars (percent-encoded later)', 'Größe %&+= x', 'Größe %&+= x', []],
 ];
 
 for (const [title, header, name, warnings] of ok) {
@@ -49,4 +49,16 @@ test('the prefix warning names the column and the name sent', (t) => {
   const result = normalizeAttributeName('profile.city');
   if (!result.ok) return t.fail(result.message);
   t.regex(result.warnings[0]!.message, /column "profile.city" is sent as attribute "city"/);
+});
+
+test('regression: a header name with leading or trailing spaces warns (it is another attribute in Target)', (t) => {
+  const result = normalizeAttributeName(' tier');
+  t.true(result.ok);
+  if (!result.ok) return;
+  t.is(result.name, ' tier');
+  t.deepEqual(result.warnings.map((warning) => warning.code), ['ATTRIBUTE_NAME_WHITESPACE']);
+  t.regex(result.warnings[0]!.message, /different attribute from "tier"/);
+  const both = normalizeAttributeName('profile.tier ');
+  t.true(both.ok);
+  if (both.ok) t.deepEqual(both.warnings.map((warning) => warning.code), ['ATTRIBUTE_PREFIX_STRIPPED', 'ATTRIBUTE_NAME_WHITESPACE']);
 });

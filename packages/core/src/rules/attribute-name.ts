@@ -6,7 +6,7 @@ import { ErrorCode } from '../errors.js';
 import { MAX_ATTRIBUTE_NAME_LENGTH } from '../limits.js';
 import { WarningCode } from '../rows.js';
 import { RULE_PASS, describeChar, loneSurrogateIndex, problem } from './rule-result.js';
-import type { RulePass, RuleProblem } from './rule-result.js';
+import type { RulePass, RuleProblem, RuleWarning } from './rule-result.js';
 
 /** Pages address profile attributes as `profile.<name>`; batch files must use the bare name. */
 export const PROFILE_PREFIX = 'profile.';
@@ -37,15 +37,21 @@ export function normalizeAttributeName(header: string): AttributeNameResult {
   }
   const lone = loneSurrogateIndex(name);
   if (lone >= 0) return problem(ErrorCode.ATTRIBUTE_NAME_INVALID, `attribute name ${shown} contains a lone UTF-16 surrogate at position ${lone + 1}, which cannot be encoded as UTF-8`);
-  if (!prefixed) return { ok: true, name, warnings: RULE_PASS.warnings };
-  return {
-    ok: true,
-    name,
-    warnings: [
-      {
-        code: WarningCode.ATTRIBUTE_PREFIX_STRIPPED,
-        message: `column ${shown} is sent as attribute ${JSON.stringify(name)}: batch files take bare names, without "profile."`,
-      },
-    ],
-  };
+  const padded = name.trim() !== name;
+  if (!prefixed && !padded) return { ok: true, name, warnings: RULE_PASS.warnings };
+  const warnings: RuleWarning[] = [];
+  if (prefixed) {
+    warnings.push({
+      code: WarningCode.ATTRIBUTE_PREFIX_STRIPPED,
+      message: `column ${shown} is sent as attribute ${JSON.stringify(name)}: batch files take bare names, without "profile."`,
+    });
+  }
+  if (padded) {
+    // Names are case- and byte-sensitive in Target: " tier" is another attribute than "tier".
+    warnings.push({
+      code: WarningCode.ATTRIBUTE_NAME_WHITESPACE,
+      message: `attribute name ${JSON.stringify(name)} has leading or trailing whitespace and is sent as is, a different attribute from ${JSON.stringify(name.trim())}; rename it with a mapping if that is not meant`,
+    });
+  }
+  return { ok: true, name, warnings };
 }
