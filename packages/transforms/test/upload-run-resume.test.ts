@@ -13,12 +13,16 @@ function batchPosts(server: { calls(): Array<{ endpoint: string }> }): number {
   return server.calls().filter((call) => call.endpoint.startsWith('batchUpdate')).length;
 }
 
-test('a run interrupted after two accepted batches resumes by sending exactly the missing ones', async (t) => {
-  const server = await emulator();
+/** An emulator on port 0 (closed with the test), an export of `rows` rows and a journal path beside it. */
+async function journaledRun(t: ExecutionContext, rows: number, options?: Parameters<typeof emulator>[0]) {
+  const server = await emulator(options);
   t.teardown(() => server.close());
   const dir = await tempDir();
-  const input = await writeExport(dir, 55);
-  const journalPath = join(dir, 'run.journal');
+  return { server, input: await writeExport(dir, rows), journalPath: join(dir, 'run.journal') };
+}
+
+test('a run interrupted after two accepted batches resumes by sending exactly the missing ones', async (t) => {
+  const { server, input, journalPath } = await journaledRun(t, 55);
 
   const stop = new AbortController();
   const events = new EventEmitter<UploadEvents>();
@@ -55,11 +59,7 @@ test('a run interrupted after two accepted batches resumes by sending exactly th
  * gracefully (the run's signal) or hard (`forceSignal` too, like a second SIGINT or a crash).
  */
 async function stopWhileBatch2IsOnTheWire(t: ExecutionContext, latencyMs: number, hard: boolean) {
-  const server = await emulator({ faults: [{ kind: 'latency', endpoint: 'batchUpdate', latencyMs, skip: 1, times: 1 }] });
-  t.teardown(() => server.close());
-  const dir = await tempDir();
-  const input = await writeExport(dir, 25);
-  const journalPath = join(dir, 'run.journal');
+  const { server, input, journalPath } = await journaledRun(t, 25, { faults: [{ kind: 'latency', endpoint: 'batchUpdate', latencyMs, skip: 1, times: 1 }] });
   const stop = new AbortController();
   const events = new EventEmitter<UploadEvents>();
   events.on('batch-submitting', (event) => {
@@ -90,11 +90,7 @@ test('a graceful stop lets the call on the wire finish and journals its answer: 
 });
 
 test('resume refuses a changed input (RESUME_MISMATCH) and sends nothing', async (t) => {
-  const server = await emulator();
-  t.teardown(() => server.close());
-  const dir = await tempDir();
-  const input = await writeExport(dir, 25);
-  const journalPath = join(dir, 'run.journal');
+  const { server, input, journalPath } = await journaledRun(t, 25);
   const stop = new AbortController();
   const events = new EventEmitter<UploadEvents>();
   events.on('batch-accepted', () => stop.abort(new Error('stop')));
@@ -107,21 +103,13 @@ test('resume refuses a changed input (RESUME_MISMATCH) and sends nothing', async
 });
 
 test('resume refuses a changed configuration (batch size) with RESUME_MISMATCH', async (t) => {
-  const server = await emulator();
-  t.teardown(() => server.close());
-  const dir = await tempDir();
-  const input = await writeExport(dir, 25);
-  const journalPath = join(dir, 'run.journal');
+  const { server, input, journalPath } = await journaledRun(t, 25);
   await runUpload(fastRun(server, input, { journalPath, wait: false }), context());
   await t.throwsAsync(runUpload(fastRun(server, input, { journalPath, batch: { maxRows: 7 } }), context()), { code: ErrorCode.RESUME_MISMATCH });
 });
 
 test('an edit past the fingerprinted head that keeps the size is caught by the batch digest', async (t) => {
-  const server = await emulator();
-  t.teardown(() => server.close());
-  const dir = await tempDir();
-  const input = await writeExport(dir, 25);
-  const journalPath = join(dir, 'run.journal');
+  const { server, input, journalPath } = await journaledRun(t, 25);
   await runUpload(fastRun(server, input, { journalPath, wait: false }), context());
   // Forge the journal's fingerprint to match the edited file, as an edit beyond the first MiB would.
   const text = await readFile(input, 'utf8');
@@ -138,11 +126,7 @@ test('an edit past the fingerprinted head that keeps the size is caught by the b
 });
 
 test('a finished journal resumes into a no-op: nothing is sent again', async (t) => {
-  const server = await emulator();
-  t.teardown(() => server.close());
-  const dir = await tempDir();
-  const input = await writeExport(dir, 25);
-  const journalPath = join(dir, 'run.journal');
+  const { server, input, journalPath } = await journaledRun(t, 25);
   await runUpload(fastRun(server, input, { journalPath }), context());
   const before = batchPosts(server);
   const report = await runUpload(fastRun(server, input, { journalPath }), context());
