@@ -47,6 +47,18 @@ export function describeError(error: unknown): string {
 }
 
 /**
+ * Says why a command stopped — the `error` NDJSON event (with `--json`) and a line on stderr — and returns the
+ * exit code: 3 after a signal, else by the error's code (`exitCodeFor`).
+ */
+export function reportError(io: CommandIo, command: string, error: unknown): ExitCode {
+  const exitCode = io.signal.aborted ? ExitCode.ABORTED : exitCodeFor(error);
+  const message = io.signal.aborted ? 'aborted by signal' : describeError(error);
+  io.event('error', { message, code: isBulkpipeError(error) ? error.code : undefined, exitCode });
+  io.log(`bulkpipe ${command}: error: ${message}`);
+  return exitCode;
+}
+
+/**
  * Runs a command body and sets `process.exitCode`. The body returns the exit code of a finished run; thrown
  * errors are printed (and sent as an `error` event) and mapped by `exitCodeFor`.
  */
@@ -80,11 +92,7 @@ export async function runCommand(name: string, options: { json?: boolean }, body
   try {
     process.exitCode = await body(io);
   } catch (error) {
-    const code = controller.signal.aborted ? ExitCode.ABORTED : exitCodeFor(error);
-    const message = controller.signal.aborted ? 'aborted by signal' : describeError(error);
-    io.event('error', { message, code: isBulkpipeError(error) ? error.code : undefined, exitCode: code });
-    io.log(`bulkpipe ${name}: error: ${message}`);
-    process.exitCode = code;
+    process.exitCode = reportError(io, name, error);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

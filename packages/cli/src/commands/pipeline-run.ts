@@ -1,12 +1,12 @@
 /**
  * One pipeline run as the CLI does it: a run context with the configured ceiling, the rejects file, progress
- * or NDJSON events, and the summary. Shared by `split` and `validate` (and later `run`).
+ * or NDJSON events, and the summary. Shared by `split`, `validate`, `run` and `demo`.
  */
 import { RunContext, RejectsCsvWriter, attachRejectsWriter } from '@bulkpipe/transforms';
 import { isBulkpipeError } from '@bulkpipe/core';
 import type { RejectedRow } from '@bulkpipe/core';
 import type { CommandIo } from '../command-runner.js';
-import { exitCodeFor, describeError } from '../command-runner.js';
+import { reportError } from '../command-runner.js';
 import { ExitCode } from '../exit-codes.js';
 import type { ResolvedPipeline } from '../options/pipeline-options.js';
 import { ProgressReporter } from '../output/progress.js';
@@ -64,11 +64,7 @@ export async function runPipelineCommand<R>(options: PipelineRunOptions<R>): Pro
   const summary = buildSummary(options.command, resolved.inputs, ctx, startedAt, options.batches(), stoppedBy);
   let exitCode: ExitCode = ExitCode.OK;
   if (error !== undefined) {
-    exitCode = io.signal.aborted ? ExitCode.ABORTED : exitCodeFor(error);
-    const message = io.signal.aborted ? 'aborted by signal' : describeError(error);
-    // the same `error` event a failure outside the pipeline gets (docs/cli.md lists it among the --json events)
-    io.event('error', { message, code: isBulkpipeError(error) ? error.code : undefined, exitCode });
-    io.log(`bulkpipe ${options.command}: error: ${message}`);
+    exitCode = reportError(io, options.command, error);
   } else if (!summary.booksBalance || summary.rejectRate > summary.maxRejectRate) {
     exitCode = ExitCode.FAILED;
   }
