@@ -50,16 +50,24 @@ const mapStep = init.mapping !== undefined ? createMapStep(init.mapping, ctx) : 
 function encodeOne(record: InputRecord): void {
   if (!encoder.encode(record)) return;
   const row = encoder.row;
+  keepRow(row.end, row.idBytes, row.shape.id, sourceIndex(record.source), record.line, row.idBytes !== row.id.length ? row.id : undefined);
+}
+
+/**
+ * Adds the row just written at `buffer.rowStart` (ending at `end`) to the chunk's index; `rawId` when the id's
+ * encoding differs from it. Every row writer of this worker ends here.
+ */
+function keepRow(end: number, idBytes: number, shape: number, source: number, line: number, rawId: string | undefined): void {
   if (rows * META_FIELDS === meta.length) grow();
   const at = rows * META_FIELDS;
   meta[at] = buffer.rowStart;
-  meta[at + 1] = row.end;
-  meta[at + 2] = row.idBytes;
-  meta[at + 3] = row.shape.id;
-  meta[at + 4] = sourceIndex(record.source);
-  lines[rows] = record.line;
-  if (row.idBytes !== row.id.length) rawIds.push(rows, row.id);
-  buffer.rowStart = row.end;
+  meta[at + 1] = end;
+  meta[at + 2] = idBytes;
+  meta[at + 3] = shape;
+  meta[at + 4] = source;
+  lines[rows] = line;
+  if (rawId !== undefined) rawIds.push(rows, rawId);
+  buffer.rowStart = end;
   rows++;
 }
 
