@@ -1,0 +1,393 @@
+/**
+ * The encode worker's fast lane: plain records go from the input's bytes straight to percent-encoded row bytes,
+ * with no decoded text, cell strings or record objects in between. Everything else — the header, quoted
+ * records, anything a rule could reject or warn about, invalid UTF-8 — goes, as whole records, to the parse
+ * step and RecordEncoder, so every reject, warning and error is theirs, word for word.
+ *
+ * A record takes the fast lane only when the answer is certain without the rules: no quote, no lone CR, no
+ * NUL, no comma in a value, no value over 256 bytes (so none over 256 characters), the id 1–256 printable ASCII
+ * bytes without `+ / ,` (so no whitespace to trim, nothing to reject) and not 38 digits (an ECID), no more cells
+ * than the header. Its bytes are then exactly RecordEncoder's: UTF-8 percent-encoded byte by byte.
+ *
+ * The lane shares the input with the parse step (parse/parse-step.ts SharedParseStep): the step reads the start
+ * of the input (BOM, header, delimiter), the lane takes over at the first record boundary once RecordEncoder has
+ * a plan for the header, and both keep one line count. The lane applies only where its shortcuts hold: the
+ * worker starts it only without a mapping and for thirdPartyId keys; the lane itself leaves the whole input to
+ * the step unless the header has ≤ 30 attribute columns in header order and an ASCII delimiter.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { InputRecord } from '@bulkpipe/core';
+import type { RunContext } from '../run-context.js';
+import type { SharedParseStep } from '../parse/parse-step.js';
+import { MASK_COLUMNS } from '../validate/record-encoder.js';
+import type { EncodePlan, EncodeTarget, RecordEncoder } from '../validate/record-encoder.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const PERCENT = 0x25;
+/** Longest value (bytes) the lane encodes; a longer one may draw VALUE_LONG (> 256 characters). */
+const MAX_FAST_VALUE_BYTES = 256;
+/** Longest id (bytes = characters: the lane's ids are ASCII), Target's thirdPartyId limit. */
+const MAX_FAST_ID_BYTES = 256;
+const ECID_DIGITS = 38;
+/** Records longer than this go to the parse step (which checks them against maxRecordBytes). */
+const MAX_FAST_RECORD_BYTES = 16 * 1024;
+
+// Byte classes of a value.
+const COPY = 0;
+const ESCAPE = 1;
+const FIELD_END = 2;
+const NOT_FAST = 3;
+
+const HEX = new Uint8Array([...'0123456789ABCDEF'].map((c) => c.charCodeAt(0)));
+
+/** RFC 3986 unreserved ASCII: what percentEncode leaves literal. */
+function isUnreserved(byte: number): boolean {
+  return (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte === 0x2d || byte === 0x2e || byte === 0x5f || byte === 0x7e;
+}
+
+/** Id bytes the lane takes: printable ASCII except `+ / ,` (thirdPartyId's forbidden characters). */
+const FAST_ID_BYTE = new Uint8Array(256);
+for (let b = 0x21; b <= 0x7e; b++) FAST_ID_BYTE[b] = b === 0x2b || b === 0x2f || b === COMMA ? 0 : 1;
+
+export interface FastLaneOptions {
+  readonly step: SharedParseStep;
+  readonly encoder: RecordEncoder;
+  /** Where rows are written (at `rowStart`), as RecordEncoder writes them. */
+  readonly target: EncodeTarget;
+  /** Records the row just written at `target.rowStart` (see encode-worker.ts keepRow). */
+  readonly keep: (end: number, idBytes: number, shape: number, line: number, rawId: string | undefined) => void;
+  /** Receives the records the parse step emits (the slow lane). */
+  readonly emit: (record: InputRecord) => void;
+  readonly ctx: RunContext;
+  readonly maxRecordBytes: number;
+}
+
+type Mode = 'starting' | 'fast' | 'slow';
+
+export class FastLane {
+  private mode: Mode;
+  /** Bytes of an incomplete record, carried to the next chunk (fast mode only). */
+  private carry: Buffer | undefined;
+  /** The physical line the next record starts on (fast mode; the step's count otherwise). */
+  private line = 1;
+  /** Input bytes before the current chunk, and the input offset of `data[0]` in `fast` (the carry comes first). */
+  private bytesBefore = 0;
+  private dataOffset = 0;
+  private plan: EncodePlan | undefined;
+  private idColumn = 0;
+  private columnCount = 0;
+  /** Attribute index per column (-1 for the id column). */
+  private attributeOf = new Int32Array(0);
+  private readonly byteClass = new Uint8Array(256);
+  private delimiterByte = COMMA;
+
+  constructor(private readonly options: FastLaneOptions) {
+    this.mode = 'starting';
+  }
+
+  /** The next chunk of the input's bytes (the buffer may be reused by the caller once this returns). */
+  push(chunk: Buffer): void {
+    const before = this.bytesBefore;
+    this.bytesBefore += chunk.length;
+    if (this.mode === 'slow') {
+      this.slow(chunk);
+      return;
+    }
+    if (this.mode === 'starting') {
+      this.start(chunk, before);
+      return;
+    }
+    this.dataOffset = before - (this.carry?.length ?? 0);
+    this.fast(this.withCarry(chunk));
+  }
+
+  /** End of input. */
+  end(): void {
+    const { step, emit } = this.options;
+    if (this.mode === 'fast') {
+      this.mode = 'slow';
+      if (this.carry !== undefined) {
+        this.dataOffset = this.bytesBefore - this.carry.length;
+        this.handOver(this.carry, 0, this.carry.length);
+      }
+      this.carry = undefined;
+    }
+    step.flush(emit);
+  }
+
+  private slow(bytes: Uint8Array): void {
+    this.options.step.push(bytes, this.options.emit);
+  }
+
+  /**
+   * Before the lane can take over, the step reads: up to the last LF of each chunk, and on until it stands at a
+   * record boundary with a header the lane can work with.
+   */
+  private start(chunk: Buffer, before: number): void {
+    const data = chunk;
+    const lastLf = data.lastIndexOf(LF);
+    if (lastLf < 0) {
+      this.slow(data);
+      return;
+    }
+    this.slow(data.subarray(0, lastLf + 1));
+    const rest = data.subarray(lastLf + 1);
+    if (!this.options.step.atRecordBoundary || !this.prepare()) {
+      this.slow(rest);
+      return;
+    }
+    this.mode = 'fast';
+    this.line = this.options.step.nextLine;
+    this.dataOffset = before + lastLf + 1;
+    this.fast(rest);
+  }
+
+  /** Compiles what the lane needs from the header; false while it cannot (yet, or at all: then it stays slow). */
+  private prepare(): boolean {
+    const { step, encoder } = this.options;
+    const columns = step.columns;
+    const delimiter = step.delimiter;
+    if (columns === undefined || delimiter === undefined) return false;
+    const plan = encoder.planOf(columns);
+    if (plan === undefined) return false; // no record reached the encoder yet: its header warnings come first
+    const code = delimiter.charCodeAt(0);
+    if (plan.keyOrder !== undefined || plan.plan.headers.length > MASK_COLUMNS || code >= 0x80 || code === QUOTE) {
+      this.mode = 'slow';
+      return false;
+    }
+    this.plan = plan;
+    this.columnCount = columns.length;
+    this.idColumn = columns.indexOf(plan.plan.idHeader);
+    this.attributeOf = new Int32Array(columns.length).fill(-1);
+    plan.plan.headers.forEach((header, i) => (this.attributeOf[columns.indexOf(header)] = i));
+    this.delimiterByte = code;
+    for (let b = 0; b < 256; b++) this.byteClass[b] = isUnreserved(b) ? COPY : ESCAPE;
+    for (const b of [COMMA, CR, LF, 0]) this.byteClass[b] = NOT_FAST;
+    this.byteClass[code] = FIELD_END;
+    return true;
+  }
+
+  private withCarry(chunk: Buffer): Buffer {
+    const carry = this.carry;
+    this.carry = undefined;
+    return carry === undefined ? chunk : Buffer.concat([carry, chunk]);
+  }
+
+  /**
+   * Reads the records of `data` up to its last complete line; what follows is carried. A record the lane does
+   * not take goes whole to the step; anything that makes record boundaries uncertain hands the rest of the
+   * input to the step for good.
+   */
+  private fast(data: Buffer): void {
+    const end = data.lastIndexOf(LF) + 1;
+    if (end === 0) {
+      this.keepCarry(data, 0);
+      return;
+    }
+    // Valid UTF-8 up to a line end is valid record by record; an invalid byte is the step's to report.
+    if (!isUtf8(data.subarray(0, end))) {
+      this.handOver(data, 0, data.length);
+      return;
+    }
+    const ctx = this.options.ctx;
+    let pos = 0;
+    let nextLf = -1;
+    let nextQuote = -1;
+    let nextCr = -1;
+    while (pos < end) {
+      if (nextLf < pos) nextLf = data.indexOf(LF, pos);
+      const lf = nextLf;
+      if (nextQuote < pos) nextQuote = indexOrEnd(data, QUOTE, pos, end);
+      if (nextCr < pos) nextCr = indexOrEnd(data, CR, pos, end);
+      if (nextQuote < lf) {
+        // A quoted field: the record may span lines; find its end as the scanner would.
+        const terminator = recordEnd(data, pos, this.delimiterByte);
+        if (terminator < 0) break; // not complete in this chunk
+        if (data[terminator] === CR && terminator + 1 >= data.length) break; // a CRLF may be split
+        if (data[terminator] === CR && data[terminator + 1] !== LF) {
+          this.handOver(data, pos, data.length); // a lone CR ends records too: leave such files to the step
+          return;
+        }
+        const after = data[terminator] === CR ? terminator + 2 : terminator + 1;
+        this.toStep(data, pos, after);
+        pos = after;
+        continue;
+      }
+      if (nextCr < lf - 1) {
+        // A lone CR (no quotes before the LF): the step splits these lines itself.
+        this.toStep(data, pos, lf + 1);
+        pos = lf + 1;
+        continue;
+      }
+      const contentEnd = nextCr === lf - 1 ? lf - 1 : lf;
+      if (contentEnd === pos) {
+        this.line++; // a blank line
+      } else if (contentEnd - pos <= MAX_FAST_RECORD_BYTES && contentEnd - pos <= this.options.maxRecordBytes && this.encodePlain(data, pos, contentEnd)) {
+        ctx.counters.read++;
+        this.line++;
+      } else {
+        this.toStep(data, pos, lf + 1);
+      }
+      pos = lf + 1;
+    }
+    this.keepCarry(data, pos);
+  }
+
+  private keepCarry(data: Buffer, from: number): void {
+    if (from >= data.length) return;
+    // A copy: the caller's buffer is reused. Past maxRecordBytes the step reports the oversize record.
+    if (data.length - from > this.options.maxRecordBytes) {
+      this.handOver(data, from, data.length);
+      return;
+    }
+    this.carry = Buffer.from(data.subarray(from));
+  }
+
+  /** Whole records `data[from, to)` to the step, starting on the lane's line; the lane goes on after them. */
+  private toStep(data: Buffer, from: number, to: number): void {
+    const step = this.options.step;
+    step.resumeAt(this.line, this.dataOffset + from);
+    this.slow(data.subarray(from, to));
+    this.line = step.nextLine;
+  }
+
+  /** The rest of the input is the step's. */
+  private handOver(data: Buffer, from: number, to: number): void {
+    this.options.step.resumeAt(this.line, this.dataOffset + from);
+    this.mode = 'slow';
+    this.carry = undefined;
+    if (to > from) this.slow(data.subarray(from, to));
+  }
+
+  /**
+   * Encodes the plain record `data[start, end)` (no quote, CR, LF inside) at `target.rowStart` and keeps it;
+   * false when it is not certain to pass the rules unchanged (nothing is kept then).
+   */
+  private encodePlain(data: Buffer, start: number, end: number): boolean {
+    const delimiter = this.delimiterByte;
+    // The id's cell.
+    let p = start;
+    for (let column = 0; column < this.idColumn; column++) {
+      while (p < end && data[p] !== delimiter) p++;
+      if (p >= end) return false; // the row ends before the id column
+      p++;
+    }
+    const idStart = p;
+    let digits = 0;
+    while (p < end) {
+      const b = data[p]!;
+      if (b === delimiter) break;
+      if (FAST_ID_BYTE[b] === 0) return false;
+      if (b >= 0x30 && b <= 0x39) digits++;
+      p++;
+    }
+    const idEnd = p;
+    const idLength = idEnd - idStart;
+    if (idLength === 0 || idLength > MAX_FAST_ID_BYTES || (idLength === ECID_DIGITS && digits === ECID_DIGITS)) return false;
+
+    const target = this.options.target;
+    let w = target.ensure(target.rowStart, 3 * (end - start) + 1);
+    const out = target.buf;
+    const rowStart = w;
+    for (let i = idStart; i < idEnd; i++) {
+      const b = data[i]!;
+      if (isUnreserved(b)) {
+        out[w++] = b;
+      } else {
+        out[w] = PERCENT;
+        out[w + 1] = HEX[b >> 4]!;
+        out[w + 2] = HEX[b & 15]!;
+        w += 3;
+      }
+    }
+    const idBytes = w - rowStart;
+
+    const byteClass = this.byteClass;
+    const attributeOf = this.attributeOf;
+    const columns = this.columnCount;
+    let mask = 0;
+    p = start;
+    for (let column = 0; ; ) {
+      if (column === this.idColumn) {
+        p = idEnd;
+      } else {
+        const cellStart = p;
+        let o = w + 1;
+        while (p < end) {
+          const b = data[p]!;
+          const kind = byteClass[b];
+          if (kind === COPY) {
+            out[o++] = b;
+          } else if (kind === ESCAPE) {
+            out[o] = PERCENT;
+            out[o + 1] = HEX[b >> 4]!;
+            out[o + 2] = HEX[b & 15]!;
+            o += 3;
+          } else if (kind === FIELD_END) {
+            break;
+          } else {
+            return false; // a comma, NUL or CR: the value policy and the parser's flaws are the rules' to apply
+          }
+          p++;
+        }
+        const length = p - cellStart;
+        if (length > MAX_FAST_VALUE_BYTES) return false;
+        if (length > 0) {
+          out[w] = COMMA;
+          w = o;
+          mask |= 1 << attributeOf[column]!;
+        }
+      }
+      column++;
+      if (p >= end) break;
+      p++; // the delimiter
+      if (column >= columns) return false; // more cells than the header: a malformed row
+    }
+    const rawId = idBytes === idLength ? undefined : data.toString('latin1', idStart, idEnd);
+    const shape = this.options.encoder.shapeOfMask(this.plan!, mask);
+    this.options.keep(w, idBytes, shape.id, this.line, rawId);
+    return true;
+  }
+}
+
+function indexOrEnd(data: Buffer, byte: number, from: number, end: number): number {
+  const i = data.indexOf(byte, from);
+  return i === -1 || i > end ? end : i;
+}
+
+/**
+ * The terminator (CR or LF outside quotes) of the record starting at `pos`, or -1 when the data ends first.
+ * The scanner's rules (csv-scanner.ts findRecordEnd): a quote opens a quoted field only at a field's start;
+ * `""` inside is a quote; text after the closing quote runs on as an unquoted field.
+ */
+function recordEnd(data: Buffer, pos: number, delimiter: number): number {
+  const length = data.length;
+  let fieldStart = true;
+  let i = pos;
+  while (i < length) {
+    const c = data[i]!;
+    if (fieldStart && c === QUOTE) {
+      // Inside quotes until a quote not followed by another one.
+      let q = i + 1;
+      for (;;) {
+        q = data.indexOf(QUOTE, q);
+        if (q === -1 || q + 1 >= length) return -1; // open, or the next byte (a second quote?) is not here yet
+        if (data[q + 1] === QUOTE) {
+          q += 2;
+          continue;
+        }
+        break;
+      }
+      i = q + 1;
+      fieldStart = false;
+      continue;
+    }
+    if (c === LF || c === CR) return i;
+    fieldStart = c === delimiter;
+    i++;
+  }
+  return -1;
+}

@@ -1,0 +1,153 @@
+/**
+ * The encode worker's fast lane (parallel/fast-lane.ts) against the parse step + RecordEncoder it stands in for:
+ * on adversarial CSV — quotes, CR/LF/lone CR, NUL, commas in values under other delimiters, padded and
+ * 38-digit ids, long and non-ASCII values, short and long rows, blank lines, invalid UTF-8, tiny record caps —
+ * cut into arbitrary chunks, both must write the same row bytes with the same id lengths, shapes, lines and raw
+ * ids, raise the same rejects and warnings in the same order, count the same rows and fail with the same error.
+ */
+import test from 'ava';
+import fc from 'fast-check';
+import type { InputRecord, RejectedRow, RowWarning } from '@bulkpipe/core';
+import { RunContext } from '../src/run-context.js';
+import { createParseStep, createSharedParseStep } from '../src/parse/parse-step.js';
+import { RecordEncoder } from '../src/validate/record-encoder.js';
+import { ShapeRegistry } from '../src/merge/row-shape.js';
+import { ChunkBuffer } from '../src/parallel/encoded-chunk.js';
+import { FastLane } from '../src/parallel/fast-lane.js';
+
+interface Outcome {
+  rows: { bytes: string; idBytes: number; shape: readonly string[]; line: number; rawId: string | undefined }[];
+  rejects: RejectedRow[];
+  warnings: RowWarning[];
+  read: number;
+  error: unknown;
+}
+
+interface Case {
+  bytes: Buffer;
+  cuts: number[];
+  delimiter: string | undefined;
+  maxRecordBytes: number;
+}
+
+function harness(): { ctx: RunContext; outcome: Outcome; encoder: RecordEncoder; target: ChunkBuffer; shapes: ShapeRegistry; keep: (end: number, idBytes: number, shape: number, line: number, rawId: string | undefined) => void; encodeOne: (record: InputRecord) => void } {
+  const ctx = new RunContext({ enforceRejectRate: false });
+  const outcome: Outcome = { rows: [], rejects: [], warnings: [], read: 0, error: undefined };
+  ctx.events.on('reject', (row) => outcome.rejects.push({ ...row, fields: row.fields === undefined ? undefined : { ...row.fields } }));
+  ctx.events.on('warning', (warning) => outcome.warnings.push(warning));
+  const shapes = new ShapeRegistry();
+  const target = new ChunkBuffer(64);
+  const encoder = new RecordEncoder({ idColumn: 'id' }, ctx, target, shapes);
+  const keep = (end: number, idBytes: number, shape: number, line: number, rawId: string | undefined): void => {
+    outcome.rows.push({ bytes: target.buf.toString('latin1', target.rowStart, end), idBytes, shape: shapes.shapes[shape]!.names, line, rawId });
+    target.rowStart = end;
+  };
+  const encodeOne = (record: InputRecord): void => {
+    if (!encoder.encode(record)) return;
+    const row = encoder.row;
+    keep(row.end, row.idBytes, row.shape.id, record.line, row.idBytes !== row.id.length ? row.id : undefined);
+  };
+  return { ctx, outcome, encoder, target, shapes, keep, encodeOne };
+}
+
+function chunks(bytes: Buffer, cuts: readonly number[]): Buffer[] {
+  const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
+  const pieces: Buffer[] = [];
+  let from = 0;
+  for (const point of points) {
+    pieces.push(bytes.subarray(from, point));
+    from = point;
+  }
+  pieces.push(bytes.subarray(from));
+  return pieces.filter((piece) => piece.length > 0);
+}
+
+function settle(outcome: Outcome, ctx: RunContext, run: () => void): Outcome {
+  try {
+    run();
+  } catch (error) {
+    const { code, message, context } = error as { code?: string; message: string; context?: unknown };
+    outcome.error = { code, message, context };
+  }
+  outcome.read = ctx.counters.read;
+  return outcome;
+}
+
+function viaStep({ bytes, cuts, delimiter, maxRecordBytes }: Case): Outcome {
+  const { ctx, outcome, encodeOne } = harness();
+  return settle(outcome, ctx, () => {
+    const step = createParseStep({ delimiter, maxRecordBytes, sourceLabel: 'in.csv' }, ctx);
+    for (const piece of chunks(bytes, cuts)) step.push(piece, encodeOne);
+    step.flush(encodeOne);
+  });
+}
+
+function viaLane({ bytes, cuts, delimiter, maxRecordBytes }: Case): Outcome {
+  const { ctx, outcome, encoder, target, keep, encodeOne } = harness();
+  return settle(outcome, ctx, () => {
+    const step = createSharedParseStep({ delimiter, maxRecordBytes, sourceLabel: 'in.csv', countBytes: false }, ctx);
+    const lane = new FastLane({ step, encoder, target, keep, emit: encodeOne, ctx, maxRecordBytes });
+    // The lane may keep no reference to a chunk once push returns (the file reader reuses its buffer).
+    for (const piece of chunks(bytes, cuts)) {
+      const scratch = Buffer.from(piece);
+      lane.push(scratch);
+      scratch.fill(0x21);
+    }
+    lane.end();
+  });
+}
+
+const cellPieces = fc.constantFrom('a', 'Zq', '0', '42', '-', '_', '.', '~', ' ', '+', '/', ',', ';', '\t', '"', '""', '\r', '\n', '\r\n', '\0', 'é', '東京', '😀', '%', '&', '=', "'", '*', 'x'.repeat(300), '1'.repeat(38));
+const cell = fc.oneof(
+  { weight: 6, arbitrary: fc.stringMatching(/^[a-z0-9.-]{0,12}$/) },
+  { weight: 3, arbitrary: fc.array(cellPieces, { maxLength: 4 }).map((pieces) => pieces.join('')) },
+);
+
+/** A cell as a CSV writer (or a careless one) would put it: plain, quoted, or quoted badly. */
+const written = fc.tuple(cell, fc.constantFrom('plain', 'plain', 'plain', 'quoted', 'after-quote')).map(([text, how]) =>
+  how === 'plain' ? text : how === 'quoted' ? `"${text.replaceAll('"', '""')}"` : `"${text.replaceAll('"', '""')}"x`,
+);
+
+const csvCase = fc
+  .record({
+    columns: fc.integer({ min: 1, max: 5 }),
+    idAt: fc.nat(4),
+    prefixed: fc.boolean(),
+    delimiter: fc.constantFrom(',', ';', '\t'),
+    sniff: fc.boolean(),
+    rows: fc.array(fc.tuple(fc.array(written, { minLength: 0, maxLength: 7 }), fc.constantFrom('\n', '\n', '\n', '\r\n', '\r', ''), fc.boolean()), { maxLength: 40 }),
+    bom: fc.boolean(),
+    badByteAt: fc.option(fc.nat(), { freq: 8 }),
+    cuts: fc.array(fc.nat(), { maxLength: 8 }),
+    maxRecordBytes: fc.constantFrom(16 * 1024 * 1024, 16 * 1024 * 1024, 200, 40),
+  })
+  .map(({ columns, idAt, prefixed, delimiter, sniff, rows, bom, badByteAt, cuts, maxRecordBytes }) => {
+    const names = Array.from({ length: columns }, (_unused, i) => (i === idAt % columns ? 'id' : `${prefixed && i === 0 ? 'profile.' : ''}c${i}`));
+    let text = `${bom ? '\uFEFF' : ''}${names.join(delimiter)}\n`;
+    for (const [cells, ending, plainId] of rows) {
+      const full = plainId ? names.map((_name, i) => cells[i] ?? `c-${i}${cells.length}`) : cells;
+      text += `${full.join(delimiter)}${ending}`;
+    }
+    let bytes = Buffer.from(text);
+    if (badByteAt !== null) bytes = Buffer.concat([bytes.subarray(0, badByteAt % (bytes.length + 1)), Buffer.from([0xff]), bytes.subarray(badByteAt % (bytes.length + 1))]);
+    return { bytes, cuts, delimiter: sniff ? undefined : delimiter, maxRecordBytes } satisfies Case;
+  });
+
+test('the fast lane gives what the parse step and RecordEncoder give, on adversarial CSV in any chunking', (t) => {
+  fc.assert(
+    fc.property(csvCase, (input) => {
+      t.deepEqual(viaLane(input), viaStep(input));
+    }),
+    { numRuns: 600 },
+  );
+});
+
+test('a plain export goes through the lane with the same rows as the step', (t) => {
+  const lines = ['id,email,city,notes'];
+  for (let i = 0; i < 3000; i++) lines.push(`c-${i % 2500},user${i}@example.com,${i % 7 === 0 ? '' : 'Zürich'},${i % 11 === 0 ? '"quoted, with comma"' : 'plain note'}`);
+  const input: Case = { bytes: Buffer.from(`${lines.join('\n')}\n`), cuts: [1000, 70_000, 70_001, 123_457], delimiter: undefined, maxRecordBytes: 16 * 1024 * 1024 };
+  const lane = viaLane(input);
+  t.deepEqual(lane, viaStep(input));
+  t.is(lane.read, 3000);
+  t.is(lane.rows.length, 3000 - 273); // the quoted notes hold a comma: rejected
+});
