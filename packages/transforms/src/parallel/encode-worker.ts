@@ -8,11 +8,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InputRecord } from '@bulkpipe/core';
 import { RunContext } from '../run-context.js';
-import { parseRecords } from '../parse/index.js';
+import { parseRecords, resolveParseOptions } from '../parse/index.js';
+import type { ParseOptions } from '../parse/index.js';
+import { openInput } from '../parse/parse-input.js';
+import { createSharedParseStep } from '../parse/parse-step.js';
 import { createMapStep } from '../map/index.js';
 import { RecordEncoder } from '../validate/record-encoder.js';
 import { ShapeRegistry } from '../merge/row-shape.js';
 import { ChunkBuffer, META_FIELDS } from './encoded-chunk.js';
+import { FastLane } from './fast-lane.js';
 import type { ChunkEvent, EncodedChunk, SerializedError, WorkerMessage } from './encoded-chunk.js';
 import { CHUNK_BYTES, CHUNK_ROWS, MAX_CHUNKS_IN_FLIGHT } from './encode-worker-init.js';
 import type { EncodeWorkerInit } from './encode-worker-init.js';
@@ -119,9 +123,37 @@ async function post(): Promise<void> {
   rows = 0;
 }
 
+/** Whether the byte-level fast lane (fast-lane.ts) may read the inputs: its shortcuts assume both. */
+const laneEnabled = init.fastLane !== false && init.mapping === undefined && (init.validate.idType ?? 'thirdPartyId') === 'thirdPartyId';
+
+/** One input through the fast lane, which hands the parse step (and encodeOne) what it does not take itself. */
+async function readWithLane(input: string, parse: ParseOptions): Promise<void> {
+  const step = createSharedParseStep({ ...parse, sourceLabel: input, countBytes: false }, ctx);
+  const source = sourceIndex(input);
+  const lane = new FastLane({
+    step,
+    encoder,
+    target: buffer,
+    keep: (end, idBytes, shape, line, rawId) => keepRow(end, idBytes, shape, source, line, rawId),
+    emit: encodeOne,
+    ctx,
+    maxRecordBytes: resolveParseOptions(parse).maxRecordBytes,
+  });
+  for await (const chunk of openInput(input, input, ctx)) {
+    lane.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    events.push({ kind: 'counters', beforeRow: rows, read: ctx.counters.read, bytesRead: ctx.counters.bytesRead });
+    if (rows >= CHUNK_ROWS || buffer.rowStart >= CHUNK_BYTES) await post();
+  }
+  lane.end();
+}
+
 async function run(): Promise<void> {
   const parse = { ...init.parse, onHeader: (columns: readonly string[], source: string) => events.push({ kind: 'header', beforeRow: rows, read: ctx.counters.read, bytesRead: ctx.counters.bytesRead, columns: [...columns], source }) };
   for (const input of init.inputs) {
+    if (laneEnabled) {
+      await readWithLane(input, parse);
+      continue;
+    }
     for await (const records of parseRecords(input, parse, ctx)) {
       events.push({ kind: 'counters', beforeRow: rows, read: ctx.counters.read, bytesRead: ctx.counters.bytesRead });
       for (const record of records) {

@@ -78,6 +78,25 @@ export class CsvScanner {
     this.sink = sink;
   }
 
+  /** The physical line the next record starts on. */
+  get nextLine(): number {
+    return this.line;
+  }
+
+  /**
+   * Moves on to `line` for the next record: another reader consumed the records in between (the encode
+   * worker's fast lane, parallel/fast-lane.ts). Only at a record boundary.
+   */
+  resumeAt(line: number): void {
+    if (!this.atRecordBoundary) throw new Error('bulkpipe bug: the scanner was resumed inside a record');
+    this.line = line;
+  }
+
+  /** Everything pushed so far ended exactly at the end of a record's line ending: nothing is pending. */
+  get atRecordBoundary(): boolean {
+    return this.pending.length === 0 && !this.skipLf;
+  }
+
   /** The physical line at the end of everything pushed so far (for errors found outside the scanner). */
   currentLine(): number {
     const pending = this.pending.join('');

@@ -34,13 +34,39 @@ export function createParseStep(options: ParseStepOptions, ctx: RunContext): Ste
   return new ParseStep(resolveParseOptions(options), options.countBytes ?? true, ctx);
 }
 
+/**
+ * The parse step, for a reader that takes over plain records itself and hands the step only the records it
+ * does not handle, always whole (the encode worker's fast lane, parallel/fast-lane.ts): it needs the header and
+ * delimiter the step found, and to keep the step's line count in step with the lines it consumed.
+ */
+export interface SharedParseStep extends Step<Uint8Array | string, InputRecord> {
+  /** The header, once read. */
+  readonly columns: readonly string[] | undefined;
+  /** The delimiter, once given or sniffed. */
+  readonly delimiter: string | undefined;
+  /** True when everything pushed so far ended exactly after a record's LF: no partial record, byte or header. */
+  readonly atRecordBoundary: boolean;
+  /** The physical line the next record starts on. */
+  readonly nextLine: number;
+  /**
+   * Continues at `line`, input byte `byteOffset` (another reader consumed what lies in between); only at a record
+   * boundary. Lines and offsets in errors count from the input's start.
+   */
+  resumeAt(line: number, byteOffset: number): void;
+}
+
+/** createParseStep for a reader that shares the input with the step (see SharedParseStep). */
+export function createSharedParseStep(options: ParseStepOptions, ctx: RunContext): SharedParseStep {
+  return new ParseStep(resolveParseOptions(options), options.countBytes ?? true, ctx);
+}
+
 /** Decoded text per piece: at most 64 KB as a two-byte string, below V8's large-object threshold. */
 const DECODE_PIECE_BYTES = 32 * 1024;
 
 /** Bytes needed to recognise a UTF-16 byte order mark or gzip magic before decoding starts. */
 const HEAD_BYTES = 2;
 
-class ParseStep implements Step<Uint8Array | string, InputRecord> {
+class ParseStep implements SharedParseStep {
   private readonly source: string;
   private emitTo: Emit<InputRecord> = () => {};
   private readonly decoder = new Utf8Decoder();
@@ -51,8 +77,8 @@ class ParseStep implements Step<Uint8Array | string, InputRecord> {
   private sniffParts: string[] = [];
   private sniffChars = 0;
   private scanner: CsvScanner | undefined;
-  private delimiter = ',';
-  private columns: readonly string[] | undefined;
+  private scannerDelimiter = ',';
+  private headerColumns: readonly string[] | undefined;
   private buildFields: FieldsBuilder = () => ({});
 
   constructor(
@@ -62,6 +88,28 @@ class ParseStep implements Step<Uint8Array | string, InputRecord> {
   ) {
     this.source = options.sourceLabel ?? 'stream';
     if (options.delimiter !== undefined) this.startScanner(options.delimiter);
+  }
+
+  get columns(): readonly string[] | undefined {
+    return this.headerColumns;
+  }
+
+  get delimiter(): string | undefined {
+    return this.scanner !== undefined ? this.scannerDelimiter : undefined;
+  }
+
+  get atRecordBoundary(): boolean {
+    return this.head === undefined && this.scanner !== undefined && this.scanner.atRecordBoundary && this.decoder.atCharBoundary;
+  }
+
+  get nextLine(): number {
+    return this.scanner?.nextLine ?? 1;
+  }
+
+  resumeAt(line: number, byteOffset: number): void {
+    if (!this.atRecordBoundary) throw new Error('bulkpipe bug: the parse step was resumed inside a record');
+    this.scanner!.resumeAt(line);
+    this.decoder.resumeAt(byteOffset);
   }
 
   push(chunk: Uint8Array | string, emit: Emit<InputRecord>): void {
@@ -97,7 +145,7 @@ class ParseStep implements Step<Uint8Array | string, InputRecord> {
     this.decoded(this.decoder.end());
     const scanner = this.scanner ?? this.startScanner(undefined);
     scanner.end();
-    if (this.columns === undefined) {
+    if (this.headerColumns === undefined) {
       throw new BulkpipeError(ErrorCode.EMPTY_INPUT, 'The input is empty: it has no header row (and no records).', { source: this.source });
     }
   }
@@ -175,13 +223,13 @@ class ParseStep implements Step<Uint8Array | string, InputRecord> {
     }
     const scanner = new CsvScanner({ delimiter, maxRecordBytes: this.options.maxRecordBytes, source: this.source }, this.onRecord);
     this.scanner = scanner;
-    this.delimiter = delimiter;
+    this.scannerDelimiter = delimiter;
     if (buffered.length > 0) scanner.push(buffered);
     return scanner;
   }
 
   private readonly onRecord = (cells: string[], line: number, flaw: ScanFlaw | undefined): void => {
-    const columns = this.columns;
+    const columns = this.headerColumns;
     if (columns === undefined) {
       if (flaw?.kind === 'text-after-quote') {
         throw new BulkpipeError(
@@ -192,9 +240,9 @@ class ParseStep implements Step<Uint8Array | string, InputRecord> {
           { source: this.source, line },
         );
       }
-      this.columns = checkHeader(cells, this.source, line, this.delimiter);
-      this.buildFields = fieldsBuilder(this.columns);
-      this.options.onHeader?.(this.columns, this.source);
+      this.headerColumns = checkHeader(cells, this.source, line, this.scannerDelimiter);
+      this.buildFields = fieldsBuilder(this.headerColumns);
+      this.options.onHeader?.(this.headerColumns, this.source);
       return;
     }
     this.ctx.counters.read++;
@@ -223,7 +271,7 @@ class ParseStep implements Step<Uint8Array | string, InputRecord> {
       const extraEmpty = cells.slice(columns.length).every((cell) => cell === '');
       message =
         `The row has ${cells.length} cells but the header has ${columns.length} columns` +
-        (extraEmpty ? ` (the extra cells are empty: a trailing ${describeDelimiter(this.delimiter)}?)` : ` (an unquoted ${describeDelimiter(this.delimiter)} in a value?)`) +
+        (extraEmpty ? ` (the extra cells are empty: a trailing ${describeDelimiter(this.scannerDelimiter)}?)` : ` (an unquoted ${describeDelimiter(this.scannerDelimiter)} in a value?)`) +
         '.';
     }
     this.ctx.reject({ source: this.source, line, code, message, fields });

@@ -24,6 +24,16 @@ export class Utf8Decoder {
   /** The trailing bytes TextDecoder holds back as an incomplete character, mirrored for error offsets. */
   private heldBack: Uint8Array = new Uint8Array(0);
 
+  /** No incomplete character is held back: the bytes so far ended at a character boundary. */
+  get atCharBoundary(): boolean {
+    return this.heldBack.length === 0;
+  }
+
+  /** Continues at input byte `byteOffset`: another reader consumed the bytes in between (at a character boundary). */
+  resumeAt(byteOffset: number): void {
+    this.bytesSeen = byteOffset;
+  }
+
   /** Decodes one chunk; returns the text, or where the input stops being UTF-8. */
   decode(bytes: Uint8Array): string | InvalidUtf8 {
     let text: string;

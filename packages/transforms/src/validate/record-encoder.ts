@@ -19,10 +19,10 @@ import { resolveValidateOptions } from './validate-options.js';
 import type { ValidateOptions } from './validate-options.js';
 
 /** Past this many attribute columns a shape is keyed by a string of indices instead of a bit mask. */
-const MASK_COLUMNS = 30;
+export const MASK_COLUMNS = 30;
 const ATTRIBUTE_VALUE_WARN_LENGTH = 256;
 
-interface EncodePlan {
+export interface EncodePlan {
   readonly plan: HeaderPlan;
   /**
    * Attribute indices in the order a ProfileRow's attributes object lists them (Object.keys puts
@@ -173,6 +173,25 @@ export class RecordEncoder {
     row.end = w;
     row.shape = shape;
     return true;
+  }
+
+  /** The plan compiled for this header array, once a record with it was encoded (undefined before). */
+  planOf(columns: readonly string[]): EncodePlan | undefined {
+    return this.plans.get(columns);
+  }
+
+  /**
+   * The shape of a row of `encodePlan` whose attribute i has a value exactly when bit i of `mask` is set: what
+   * `encode` interns for such a row (for writers of the same rows by other means, parallel/fast-lane.ts).
+   * Only for plans in header order (`keyOrder` undefined) with at most MASK_COLUMNS attributes.
+   */
+  shapeOfMask(encodePlan: EncodePlan, mask: number): RowShape {
+    let shape = encodePlan.shapeByMask.get(mask);
+    if (shape === undefined) {
+      shape = this.shapes.intern(shapeNames(encodePlan.plan, mask, undefined));
+      encodePlan.shapeByMask.set(mask, shape);
+    }
+    return shape;
   }
 
   private planFor(record: InputRecord): EncodePlan {
