@@ -83,6 +83,8 @@ export class FastLane {
   private attributeOf = new Int32Array(0);
   private readonly byteClass = new Uint8Array(256);
   private delimiterByte = COMMA;
+  /** Records this lane encoded itself (the rest went to the parse step). */
+  fastRecords = 0;
 
   constructor(private readonly options: FastLaneOptions) {
     this.mode = 'starting';
@@ -227,6 +229,7 @@ export class FastLane {
         this.line++; // a blank line
       } else if (contentEnd - pos <= MAX_FAST_RECORD_BYTES && contentEnd - pos <= this.options.maxRecordBytes && this.encodePlain(data, pos, contentEnd)) {
         ctx.counters.read++;
+        this.fastRecords++;
         this.line++;
       } else {
         this.toStep(data, pos, lf + 1);
