@@ -127,7 +127,7 @@ const csvCase = fc
     rows: fc.array(
       fc.oneof(
         // Mostly rows a CRM writes, some with empty cells…
-        { weight: 4, arbitrary: fc.tuple(fc.array(fc.stringMatching(/^[a-zA-Z0-9 @.é-]{0,10}$/), { minLength: 5, maxLength: 5 }), fc.constantFrom('\n', '\n', '\r\n'), plainId) },
+        { weight: 4, arbitrary: fc.tuple(fc.array(fc.oneof({ weight: 4, arbitrary: fc.stringMatching(/^[a-zA-Z0-9 @.é-]{0,10}$/) }, { weight: 1, arbitrary: written }), { minLength: 5, maxLength: 5 }), fc.constantFrom('\n', '\n', '\r\n'), plainId) },
         // …and adversarial ones.
         { weight: 1, arbitrary: fc.tuple(fc.array(written, { minLength: 0, maxLength: 7 }), fc.constantFrom('\n', '\n', '\n', '\r\n', '\r', ''), fc.constant(undefined)) },
       ),

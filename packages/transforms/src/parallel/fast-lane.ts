@@ -194,7 +194,6 @@ export class FastLane {
       this.handOver(data, 0, data.length);
       return;
     }
-    const ctx = this.options.ctx;
     let pos = 0;
     let nextLf = -1;
     let nextQuote = -1;
@@ -205,7 +204,7 @@ export class FastLane {
       if (nextQuote < pos) nextQuote = indexOrEnd(data, QUOTE, pos, end);
       if (nextCr < pos) nextCr = indexOrEnd(data, CR, pos, end);
       if (nextQuote < lf) {
-        // A quoted field: the record may span lines; find its end as the scanner would.
+        // A quote: the record may span lines; find its end as the scanner would.
         const terminator = recordEnd(data, pos, this.delimiterByte);
         if (terminator < 0) break; // not complete in this chunk
         if (data[terminator] === CR && terminator + 1 >= data.length) break; // a CRLF may be split
@@ -214,7 +213,8 @@ export class FastLane {
           return;
         }
         const after = data[terminator] === CR ? terminator + 2 : terminator + 1;
-        this.toStep(data, pos, after);
+        // One line (its quoted cells hold no line break): the lane may take it; else the step.
+        if (after !== lf + 1 || !this.tryFast(data, pos, terminator)) this.toStep(data, pos, after);
         pos = after;
         continue;
       }
@@ -225,18 +225,20 @@ export class FastLane {
         continue;
       }
       const contentEnd = nextCr === lf - 1 ? lf - 1 : lf;
-      if (contentEnd === pos) {
-        this.line++; // a blank line
-      } else if (contentEnd - pos <= MAX_FAST_RECORD_BYTES && contentEnd - pos <= this.options.maxRecordBytes && this.encodePlain(data, pos, contentEnd)) {
-        ctx.counters.read++;
-        this.fastRecords++;
-        this.line++;
-      } else {
-        this.toStep(data, pos, lf + 1);
-      }
+      if (contentEnd === pos) this.line++; // a blank line
+      else if (!this.tryFast(data, pos, contentEnd)) this.toStep(data, pos, lf + 1);
       pos = lf + 1;
     }
     this.keepCarry(data, pos);
+  }
+
+  /** The one-line record `data[start, end)` (its line ending excluded) through the lane, if it can take it. */
+  private tryFast(data: Buffer, start: number, end: number): boolean {
+    if (end - start > MAX_FAST_RECORD_BYTES || end - start > this.options.maxRecordBytes || !this.encodeRecord(data, start, end)) return false;
+    this.options.ctx.counters.read++;
+    this.fastRecords++;
+    this.line++;
+    return true;
   }
 
   private keepCarry(data: Buffer, from: number): void {
@@ -266,16 +268,17 @@ export class FastLane {
   }
 
   /**
-   * Encodes the plain record `data[start, end)` (no quote, CR, LF inside) at `target.rowStart` and keeps it;
-   * false when it is not certain to pass the rules unchanged (nothing is kept then).
+   * Encodes the one-line record `data[start, end)` at `target.rowStart` and keeps it; false when it is not
+   * certain to pass the rules unchanged (nothing is kept then).
    */
-  private encodePlain(data: Buffer, start: number, end: number): boolean {
+  private encodeRecord(data: Buffer, start: number, end: number): boolean {
     const delimiter = this.delimiterByte;
-    // The id's cell.
+    // The id's cell (unquoted: a quoted id goes to the step).
     let p = start;
     for (let column = 0; column < this.idColumn; column++) {
+      p = data[p] === QUOTE ? quotedEnd(data, p, end) : p;
       while (p < end && data[p] !== delimiter) p++;
-      if (p >= end) return false; // the row ends before the id column
+      if (p >= end) return false; // the row ends before the id column (or a quote does not close)
       p++;
     }
     const idStart = p;
@@ -283,7 +286,7 @@ export class FastLane {
     while (p < end) {
       const b = data[p]!;
       if (b === delimiter) break;
-      if (FAST_ID_BYTE[b] === 0) return false;
+      if (FAST_ID_BYTE[b] === 0 || b === QUOTE) return false;
       if (b >= 0x30 && b <= 0x39) digits++;
       p++;
     }
@@ -317,26 +320,66 @@ export class FastLane {
       if (column === this.idColumn) {
         p = idEnd;
       } else {
-        const cellStart = p;
         let o = w + 1;
-        while (p < end) {
-          const b = data[p]!;
-          const kind = byteClass[b];
-          if (kind === COPY) {
-            out[o++] = b;
-          } else if (kind === ESCAPE) {
-            out[o] = PERCENT;
-            out[o + 1] = HEX[b >> 4]!;
-            out[o + 2] = HEX[b & 15]!;
-            o += 3;
-          } else if (kind === FIELD_END) {
-            break;
-          } else {
-            return false; // a comma, NUL or CR: the value policy and the parser's flaws are the rules' to apply
+        let length: number;
+        if (data[p] === QUOTE) {
+          // A quoted cell on one line: `""` is a quote; after the closing quote only the delimiter may follow.
+          let q = p + 1;
+          length = 0;
+          for (;;) {
+            if (q >= end) return false; // not closed on this line
+            const b = data[q]!;
+            if (b === QUOTE) {
+              if (q + 1 < end && data[q + 1] === QUOTE) {
+                out[o] = PERCENT;
+                out[o + 1] = 0x32;
+                out[o + 2] = 0x32;
+                o += 3;
+                length++;
+                q += 2;
+                continue;
+              }
+              q++;
+              break;
+            }
+            const kind = byteClass[b];
+            if (kind === COPY) {
+              out[o++] = b;
+            } else if (kind === NOT_FAST || b === COMMA) {
+              return false; // a comma (even as the delimiter: inside quotes it is data), CR, LF or NUL
+            } else {
+              // ESCAPE, or another delimiter, which is data inside quotes
+              out[o] = PERCENT;
+              out[o + 1] = HEX[b >> 4]!;
+              out[o + 2] = HEX[b & 15]!;
+              o += 3;
+            }
+            length++;
+            q++;
           }
-          p++;
+          if (q < end && data[q] !== delimiter) return false; // text after the closing quote: a malformed row
+          p = q;
+        } else {
+          const cellStart = p;
+          while (p < end) {
+            const b = data[p]!;
+            const kind = byteClass[b];
+            if (kind === COPY) {
+              out[o++] = b;
+            } else if (kind === ESCAPE) {
+              out[o] = PERCENT;
+              out[o + 1] = HEX[b >> 4]!;
+              out[o + 2] = HEX[b & 15]!;
+              o += 3;
+            } else if (kind === FIELD_END) {
+              break;
+            } else {
+              return false; // a comma, NUL or CR: the value policy and the parser's flaws are the rules' to apply
+            }
+            p++;
+          }
+          length = p - cellStart;
         }
-        const length = p - cellStart;
         if (length > MAX_FAST_VALUE_BYTES) return false;
         if (length > 0) {
           out[w] = COMMA;
@@ -354,6 +397,23 @@ export class FastLane {
     this.options.keep(w, idBytes, shape.id, this.line, rawId);
     return true;
   }
+}
+
+/** Just past the closing quote of the quoted cell opening at `p`, or `end` when it does not close before. */
+function quotedEnd(data: Buffer, p: number, end: number): number {
+  let q = p + 1;
+  while (q < end) {
+    if (data[q] !== QUOTE) {
+      q++;
+      continue;
+    }
+    if (q + 1 < end && data[q + 1] === QUOTE) {
+      q += 2;
+      continue;
+    }
+    return q + 1;
+  }
+  return end;
 }
 
 function indexOrEnd(data: Buffer, byte: number, from: number, end: number): number {
