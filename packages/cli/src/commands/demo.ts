@@ -1,7 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { startEmulator } from '@bulkpipe/emulator';
 import { formatPercent, verifySample, writeSampleExport } from '@bulkpipe/transforms';
 import { runCommand } from '../command-runner.js';
 import { ExitCode } from '../exit-codes.js';
@@ -46,6 +45,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       io.log(`demo: generated ${formatCount(stats.rows)} rows (${formatBytes(stats.bytes)}) with ${formatCount(stats.duplicateRows)} duplicate ids and ${formatCount(stats.invalidIdRows)} invalid ids → ${samplePath}`);
 
       // Target's defaults: 50 calls a minute, authentication on, asynchronous processing.
+      const { startEmulator } = await import('@bulkpipe/emulator'); // loaded only by the commands that start it
       const emulator = await startEmulator({ settings: { requireAuth: true, processingDelayMs: 500 } });
       const { token } = emulator.generateToken(DEMO_CLIENT);
       io.log(`demo: Target emulator on ${emulator.url} (client "${DEMO_CLIENT}", authentication on, 50 calls/min)`);

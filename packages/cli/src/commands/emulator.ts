@@ -2,7 +2,6 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { BulkpipeError, ErrorCode, invalidOption } from '@bulkpipe/core';
-import { EMULATOR_INVALID_OPTION, startEmulator } from '@bulkpipe/emulator';
 import type { ClientSettings, EmulatorOptions } from '@bulkpipe/emulator';
 import { runCommand } from '../command-runner.js';
 import { ExitCode } from '../exit-codes.js';
@@ -46,9 +45,9 @@ function emulatorOptions(args: EmulatorArgs, log: (line: string) => void): Emula
   };
 }
 
-/** The emulator's own option errors become core's coded usage error (exit 2). */
+/** The emulator's own option errors (EmulatorOptionError, same code string) become core's coded usage error (exit 2). */
 function asUsageError(error: unknown): unknown {
-  if (error instanceof Error && (error as { code?: string }).code === EMULATOR_INVALID_OPTION && !(error instanceof BulkpipeError)) {
+  if (error instanceof Error && (error as { code?: string }).code === ErrorCode.INVALID_OPTION && !(error instanceof BulkpipeError)) {
     return new BulkpipeError(ErrorCode.INVALID_OPTION, error.message, { option: (error as { option?: string }).option ?? 'emulator' });
   }
   return error;
@@ -83,6 +82,8 @@ export const emulatorCommand: CommandModule<object, EmulatorArgs> = {
       if (!isLoopback(args.host)) io.log(`bulkpipe emulator: warning: binding ${args.host}, not loopback: anyone who can reach it can read profiles and change settings through /_emulator/`);
       let emulator;
       try {
+        // Loaded here, not at the top: the emulator (SQLite) is ~100 ms of module loading every other command skips.
+        const { startEmulator } = await import('@bulkpipe/emulator');
         emulator = await startEmulator(emulatorOptions(args, (line) => io.log(line)));
       } catch (error) {
         throw asUsageError(error);

@@ -6,7 +6,7 @@
  * the `rateLimiter`'s (which this client tells about every 503/429 it sees).
  */
 import { performance } from 'node:perf_hooks';
-import { Agent } from 'undici';
+import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
 import { ErrorCode, invalidOption } from '../errors.js';
 import type { ErrorCode as ErrorCodeType } from '../errors.js';
@@ -68,6 +68,14 @@ interface Answer {
 
 const FORM = 'application/x-www-form-urlencoded';
 
+/**
+ * undici, loaded when the first client without a dispatcher of its own is made: commands that never call Target
+ * (split, validate) and the encode worker, which import this package too, skip its ~60 ms of module loading.
+ */
+function loadUndici(): typeof import('undici') {
+  return createRequire(import.meta.url)('undici') as typeof import('undici');
+}
+
 export class TargetClient {
   readonly options: ResolvedTargetClientOptions;
   readonly #token: string | undefined;
@@ -84,7 +92,7 @@ export class TargetClient {
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher =
       options.dispatcher ??
-      new Agent({
+      new (loadUndici().Agent)({
         connect: { timeout: this.options.connectTimeoutMs },
         headersTimeout: this.options.headersTimeoutMs,
         bodyTimeout: this.options.bodyTimeoutMs,
