@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
+import type * as Undici from 'undici';
 import { ErrorCode, invalidOption } from '../errors.js';
 import type { ErrorCode as ErrorCodeType } from '../errors.js';
 import { percentEncode } from '../encoding.js';
@@ -72,8 +73,8 @@ const FORM = 'application/x-www-form-urlencoded';
  * undici, loaded when the first client without a dispatcher of its own is made: commands that never call Target
  * (split, validate) and the encode worker, which import this package too, skip its ~60 ms of module loading.
  */
-function loadUndici(): typeof import('undici') {
-  return createRequire(import.meta.url)('undici') as typeof import('undici');
+function loadUndici(): typeof Undici {
+  return createRequire(import.meta.url)('undici') as typeof Undici;
 }
 
 export class TargetClient {
