@@ -13,6 +13,7 @@ import { verifyCommand } from './commands/verify.js';
 import { loadConfigFile } from './options/config-file.js';
 import { ExitCode } from './exit-codes.js';
 import { DASH_TOKEN } from './dash-token.js';
+import { cliVersion } from './cli-version.js';
 
 /** `--config FILE` or `--config=FILE`, read before yargs so the file's values become defaults that flags override. */
 function findConfigFlag(argv: readonly string[]): string | undefined {
@@ -52,5 +53,5 @@ export function buildCli(argv: readonly string[], cwd = process.cwd()): Argv {
     .epilogue('Exit codes: 0 done, 1 rejected too much / failed / books unbalanced, 2 usage or configuration, 3 aborted.\nDocs: docs/cli.md')
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .help()
-    .version();
+    .version(cliVersion());
 }

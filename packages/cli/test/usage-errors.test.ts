@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempDir } from './run-cli.js';
 
@@ -45,4 +45,11 @@ test('every command has --help with examples', async (t) => {
     t.is(result.code, 0);
     t.regex(result.stdout, /Examples:/, command);
   }
+});
+
+test('--version prints the package version (it said "unknown": yargs cannot find package.json from an ES module)', async (t) => {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const result = await runCli(['--version']);
+  t.is(result.code, 0);
+  t.is(result.stdout.trim(), version);
 });
