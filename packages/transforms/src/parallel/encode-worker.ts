@@ -71,6 +71,9 @@ function keepRow(end: number, idBytes: number, shape: number, source: number, li
   meta[at + 4] = source;
   lines[rows] = line;
   if (rawId !== undefined) rawIds.push(rows, rawId);
+  // An LF after the row when there is room, as the merge's arena keeps rows: the main thread copies the chunk's
+  // rows with one copy, and the batcher then copies runs of them as batch lines (ByteBatchBuilder).
+  if (end < buffer.buf.length) buffer.buf[end++] = 0x0a;
   buffer.rowStart = end;
   rows++;
 }
