@@ -39,6 +39,8 @@ export class ByteBatcher {
   /**
    * One merged row: `src[start, end)` is its encoded id then `,value` per name of `shape`. `rawId` when the id's
    * encoding differs from it; `origins` for a row folded from several lines, else its one `source` and `line`.
+   * `stable`: `src[start, end)` stays as it is until the batcher next takes a spare buffer or closes a batch
+   * (a merge arena row), so its copy may be deferred (see ByteBatchBuilder).
    */
   add(
     src: Buffer,
@@ -50,6 +52,7 @@ export class ByteBatcher {
     origins: readonly RowOrigin[] | undefined,
     source: string,
     line: number,
+    stable = false,
   ): void {
     if (this.onFirstRow !== undefined) {
       const first = this.onFirstRow;
@@ -86,10 +89,10 @@ export class ByteBatcher {
     }
     let builder = this.builder ?? this.newBuilder();
     if (this.freshBody && ++this.rowsSinceSpareCheck >= SPARE_CHECK_ROWS) this.moveToSpare(builder);
-    if (!builder.tryAdd(src, start, end, idBytes, shape, rawId, origins, source, line)) {
+    if (!builder.tryAdd(src, start, end, idBytes, shape, rawId, origins, source, line, stable)) {
       this.close(builder);
       builder = this.newBuilder();
-      builder.tryAdd(src, start, end, idBytes, shape, rawId, origins, source, line); // fits: soloBytes is below the cap and maxRows ≥ 1
+      builder.tryAdd(src, start, end, idBytes, shape, rawId, origins, source, line, stable); // fits: soloBytes is below the cap and maxRows ≥ 1
     }
     // A batch at the row cap can take nothing more: hand it on now rather than hold it until the next row.
     if (builder.full) this.close(builder);
@@ -114,6 +117,7 @@ export class ByteBatcher {
    */
   private moveToSpare(builder: ByteBatchBuilder): void {
     this.rowsSinceSpareCheck = 0;
+    builder.flushRun(); // the spare may be the buffer the pending run is in
     const spare = this.spareBuffer!(HEADER_ROOM + this.options.maxBytes);
     if (spare === undefined) return;
     builder.relocate(spare);

@@ -31,6 +31,9 @@ export class ArenaMerge {
   private lastSource = -1;
   private readonly held: HeldRows;
   private spill: SpilledMerge | undefined;
+  /** The chunk `pushEncoded` reads, and how far its bytes moved into the arena. */
+  private chunk: Buffer | undefined;
+  private chunkShift = 0;
 
   constructor(
     validate: ValidateOptions,
@@ -70,15 +73,29 @@ export class ArenaMerge {
   }
 
   /**
-   * Takes a row validated and encoded elsewhere (a worker thread, parallel/): `src[start, end)` is the row as
-   * RecordEncoder writes it, `shape` an id of this merge's registry (see `addShape`), `rawId` the raw id when its
-   * encoding differs. Same result as `push` of the record it came from.
+   * Takes the bytes of a chunk of rows validated and encoded elsewhere (a worker thread, parallel/): `src[from,
+   * to)` holds every row of the chunk, as RecordEncoder writes them. They are copied into the arena with one copy
+   * (a copy per row cost more than the bytes); `pushEncoded` then keeps or folds each row in order.
    */
-  pushEncoded(src: Buffer, start: number, end: number, idBytes: number, shape: number, source: string, line: number, rawId: string | undefined): void {
-    const arena = this.held.arena;
-    const at = arena.ensure(arena.rowStart, end - start);
-    src.copy(arena.buf, at, start, end);
-    this.keep(rawId, idBytes, at + end - start, shape, this.sourceIndex(source), line);
+  appendEncoded(src: Buffer, from: number, to: number): void {
+    this.chunk = src;
+    if (this.spill === undefined) this.chunkShift = this.held.arena.append(src, from, to) - from;
+  }
+
+  /**
+   * One row of the chunk given to `appendEncoded`: `[start, end)` in its `src`, `shape` an id of this merge's
+   * registry (see `addShape`), `rawId` the raw id when its encoding differs. Same result as `push` of the record
+   * it came from.
+   */
+  pushEncoded(start: number, end: number, idBytes: number, shape: number, source: string, line: number, rawId: string | undefined): void {
+    const sourceIndex = this.sourceIndex(source);
+    if (this.spill !== undefined) {
+      this.spill.add(this.chunk!, start, end, idBytes, shape, sourceIndex, line, rawId);
+      return;
+    }
+    const shift = this.chunkShift;
+    if (this.held.holdPlaced(start + shift, rawId, idBytes, end + shift, shape, sourceIndex, line)) this.ctx.counters.merged++;
+    if (this.held.estimatedBytes > this.merge.maxMemoryBytes) this.startSpill();
   }
 
   /** Registers a shape the encoding side interned; returns its id here (the same id when interned in order). */
@@ -106,8 +123,8 @@ export class ArenaMerge {
     const sources = this.sources;
     const ctx = this.ctx;
     const target: DrainTarget = {
-      row(src, start, end, idBytes, shape, rawId, origins, source, line) {
-        batcher.add(src, start, end, idBytes, shapes[shape]!, rawId, origins, sources[source]!, line);
+      row(src, start, end, idBytes, shape, rawId, origins, source, line, _seq, stable) {
+        batcher.add(src, start, end, idBytes, shapes[shape]!, rawId, origins, sources[source]!, line, stable);
       },
       conflict(row) {
         rejectConflicting(row, row.conflict!, ctx);

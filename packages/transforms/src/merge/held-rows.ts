@@ -29,8 +29,10 @@ export interface DrainTarget {
   /**
    * One merged row: `src[start, end)` is its encoded id then `,value` per name of the shape. `rawId` when the
    * id's encoding differs from it; `origins` for a row folded from several lines, else `source` and `line`.
+   * `stable`: `src` is an arena buffer, whose bytes stay put until the arena is handed a spare (see
+   * RowArena.takeSpare); otherwise `src` may be overwritten as soon as `row` returns.
    */
-  row(src: Buffer, start: number, end: number, idBytes: number, shape: number, rawId: string | undefined, origins: readonly RowOrigin[] | undefined, source: number, line: number, seq: number): void;
+  row(src: Buffer, start: number, end: number, idBytes: number, shape: number, rawId: string | undefined, origins: readonly RowOrigin[] | undefined, source: number, line: number, seq: number, stable?: boolean): void;
   /** An id of policy `reject` whose rows disagree: every line of it is rejected. */
   conflict(row: MergedRow, seq: number): void;
 }
@@ -74,18 +76,45 @@ export class HeldRows {
    */
   hold(rawId: string | undefined, idBytes: number, end: number, shape: number, source: number, line: number, seq?: number): boolean {
     const arena = this.arena;
+    const start = arena.rowStart;
     const held = arena.findOrCommit(idBytes, end, shape, source, line);
     if (held < 0) {
-      const slot = arena.size - 1;
-      if (this.seqOf !== undefined) this.setSeq(slot, seq!);
-      // Encoding only lengthens text that needs escaping: same length means the same text.
-      if (rawId !== undefined && idBytes !== rawId.length) {
-        this.rawIds.set(slot, rawId);
-        this.sideBytes += RAW_ID_BYTES + 2 * rawId.length;
-      }
+      this.held(rawId, idBytes, seq);
       return false;
     }
-    const id = rawId ?? arena.buf.toString('latin1', arena.rowStart, arena.rowStart + idBytes);
+    this.fold(held, rawId, start, idBytes, end, shape, source, line);
+    return true;
+  }
+
+  /**
+   * `hold` for a row already in the arena's current buffer at `start` (RowArena.append), not at `rowStart`;
+   * `hash` when the writer computed it (RowArena's idHash).
+   */
+  holdPlaced(start: number, rawId: string | undefined, idBytes: number, end: number, shape: number, source: number, line: number, hash?: number): boolean {
+    const held = this.arena.findOrPlace(start, idBytes, end, shape, source, line, hash);
+    if (held < 0) {
+      this.held(rawId, idBytes, undefined);
+      return false;
+    }
+    this.fold(held, rawId, start, idBytes, end, shape, source, line);
+    return true;
+  }
+
+  /** The row just committed: its sequence number and its raw id, when they are not implied. */
+  private held(rawId: string | undefined, idBytes: number, seq: number | undefined): void {
+    const slot = this.arena.size - 1;
+    if (this.seqOf !== undefined) this.setSeq(slot, seq!);
+    // Encoding only lengthens text that needs escaping: same length means the same text.
+    if (rawId !== undefined && idBytes !== rawId.length) {
+      this.rawIds.set(slot, rawId);
+      this.sideBytes += RAW_ID_BYTES + 2 * rawId.length;
+    }
+  }
+
+  /** Folds the row at `start` of the arena's current buffer into the row `held` holds for its id. */
+  private fold(held: number, rawId: string | undefined, start: number, idBytes: number, end: number, shape: number, source: number, line: number): void {
+    const arena = this.arena;
+    const id = rawId ?? arena.buf.toString('latin1', start, start + idBytes);
     let merged = this.folded.get(held);
     if (merged === undefined) {
       const attributes = this.attributesAt(arena.bufferOf(held), arena.startOfSlot(held), arena.startOfSlot(held) + arena.lengthOfSlot(held), arena.idBytesOfSlot(held), arena.shapeOfSlot(held));
@@ -94,11 +123,10 @@ export class HeldRows {
       arena.markFolded(held);
       this.sideBytes += MERGED_ROW_BYTES + ORIGIN_BYTES + this.attributeBytes(attributes);
     }
-    const attributes = this.attributesAt(arena.buf, arena.rowStart, end, idBytes, shape);
+    const attributes = this.attributesAt(arena.buf, start, end, idBytes, shape);
     const incoming: ProfileRow = { id, attributes, origins: [{ source: this.sources[source]!, line }] };
     merged.fold(incoming, this.merge.policy);
     this.sideBytes += ORIGIN_BYTES + this.attributeBytes(attributes);
-    return true;
   }
 
   /**
@@ -149,7 +177,7 @@ export class HeldRows {
         this.folded.delete(slot);
       } else {
         const start = arena.startOfSlot(slot);
-        target.row(arena.bufferOf(slot), start, start + arena.lengthOfSlot(slot), arena.idBytesOfSlot(slot), arena.shapeOfSlot(slot), this.rawIdOf(slot), undefined, arena.sourceOfSlot(slot), arena.lineOfSlot(slot), this.seqAt(slot));
+        target.row(arena.bufferOf(slot), start, start + arena.lengthOfSlot(slot), arena.idBytesOfSlot(slot), arena.shapeOfSlot(slot), this.rawIdOf(slot), undefined, arena.sourceOfSlot(slot), arena.lineOfSlot(slot), this.seqAt(slot), true);
       }
       if (slot % RELEASE_EVERY === 0) arena.releaseBefore(slot);
       if (slot % every === every - 1 || ready()) yield;

@@ -11,6 +11,9 @@
  *
  * Writing a row: `beginRow()`, then write at `buf` from `rowStart` on (call `ensure` before writing), then
  * `commit()` for a new id, or just begin the next row to drop it (rejected, or folded into a held id).
+ *
+ * A committed row is followed by an LF when its buffer has room: rows handed on in order then sit back to back
+ * as batch lines, and the batcher copies a run of them with one call (ByteBatchBuilder).
  */
 
 /**
@@ -20,6 +23,7 @@
  */
 export const DEFAULT_ARENA_CHUNK_BYTES = 64 * 1024 * 1024;
 const INITIAL_SLOTS = 1024;
+const LF = 0x0a;
 /** Index bytes per slot: chunk, start, length, id bytes, shape, source, hash (Int32) and line (Float64). */
 export const SLOT_BYTES = 7 * 4 + 8;
 
@@ -93,52 +97,89 @@ export class RowArena {
    * returns -1.
    */
   findOrCommit(idBytes: number, end: number, shape: number, source: number, line: number): number {
-    const buf = this.buf;
     const start = this.rowStart;
-    let hash = 0x811c9dc5;
-    for (let i = start; i < start + idBytes; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+    const held = this.findOrAdd(start, idBytes, end, shape, source, line);
+    if (held < 0) {
+      // The LF counts whether or not it fit: the same bytes per row as rows placed by `append`.
+      this.usedBytes += end - start + 1;
+      if (end < this.buf.length) this.buf[end++] = LF;
+      this.rowStart = end;
+    }
+    return held;
+  }
+
+  /**
+   * Copies `src[from, to)`, rows written elsewhere (a worker's chunk), into the current buffer with one copy, and
+   * returns where `from` landed; each row there is then kept or dropped with `findOrPlace`. `slack` more bytes
+   * are kept free after them.
+   */
+  append(src: Buffer, from: number, to: number, slack = 0): number {
+    const at = this.ensure(this.rowStart, to - from + slack);
+    src.copy(this.buf, at, from, to);
+    this.rowStart = at + (to - from);
+    return at;
+  }
+
+  /**
+   * `findOrCommit` for a row already in the current buffer at `start` (see `append`): it is not moved or followed
+   * by an LF (its writer did that), and its bytes and LF count as used whether it is kept or not (a dropped row
+   * leaves a gap). `hash` when the writer computed it (idHash of the encoded id).
+   */
+  findOrPlace(start: number, idBytes: number, end: number, shape: number, source: number, line: number, hash?: number): number {
+    this.usedBytes += end - start + 1;
+    return this.findOrAdd(start, idBytes, end, shape, source, line, hash);
+  }
+
+  private findOrAdd(start: number, idBytes: number, end: number, shape: number, source: number, line: number, hash = idHash(this.buf, start, idBytes)): number {
     const table = this.table;
     const mask = (table.length >> 1) - 1;
     for (let probe = hash & mask; ; probe = (probe + 1) & mask) {
       const entry = table[2 * probe]!;
       if (entry === 0) {
-        this.commit(probe, hash, idBytes, end, shape, source, line);
+        this.commit(probe, hash, start, idBytes, end, shape, source, line);
         return -1;
       }
       const slot = entry - 1;
-      if (table[2 * probe + 1] === hash && this.idBytesOf[slot] === idBytes && this.sameId(slot, idBytes)) return slot;
+      if (table[2 * probe + 1] === hash && this.idBytesOf[slot] === idBytes && this.sameId(slot, start, idBytes)) return slot;
     }
   }
 
-  private sameId(slot: number, idBytes: number): boolean {
+  /**
+   * Makes room for `rows` held rows at once (an estimate of the ids to come): the index and the id table stop
+   * growing and rehashing on the way there. Never shrinks.
+   */
+  reserve(rows: number): void {
+    if (rows > this.capacity) this.grow(rows);
+    let entries = Math.max(this.table.length, 16);
+    while (rows * 4 > entries) entries *= 2;
+    if (entries > this.table.length) this.rehash(entries);
+  }
+
+  private sameId(slot: number, start: number, idBytes: number): boolean {
     const held = this.chunks[this.chunkOf[slot]!]!;
     const heldStart = this.startOf[slot]!;
     const buf = this.buf;
-    const start = this.rowStart;
     for (let i = 0; i < idBytes; i++) if (held[heldStart + i] !== buf[start + i]) return false;
     return true;
   }
 
-  private commit(probe: number, hash: number, idBytes: number, end: number, shape: number, source: number, line: number): void {
-    if (this.size === this.capacity) this.grow();
+  private commit(probe: number, hash: number, start: number, idBytes: number, end: number, shape: number, source: number, line: number): void {
+    if (this.size === this.capacity) this.grow(this.capacity * 2);
     const slot = this.size++;
     this.table[2 * probe] = slot + 1;
     this.table[2 * probe + 1] = hash;
     this.chunkOf[slot] = this.chunkIndex;
-    this.startOf[slot] = this.rowStart;
-    this.lengthOf[slot] = end - this.rowStart;
+    this.startOf[slot] = start;
+    this.lengthOf[slot] = end - start;
     this.idBytesOf[slot] = idBytes;
     this.shapeOf[slot] = shape;
     this.sourceOf[slot] = source;
     this.hashOf[slot] = hash;
     this.lineOf[slot] = line;
-    this.usedBytes += end - this.rowStart;
-    this.rowStart = end;
-    if (this.size * 4 > this.table.length) this.rehash();
+    if (this.size * 4 > this.table.length) this.rehash(this.table.length * 2);
   }
 
-  private grow(): void {
-    const capacity = this.capacity * 2;
+  private grow(capacity: number): void {
     const widen = (array: Int32Array): Int32Array => {
       const wider = new Int32Array(capacity);
       wider.set(array);
@@ -157,8 +198,8 @@ export class RowArena {
     this.capacity = capacity;
   }
 
-  private rehash(): void {
-    const table = new Int32Array(this.table.length * 2);
+  private rehash(length: number): void {
+    const table = new Int32Array(length);
     const mask = (table.length >> 1) - 1;
     for (let slot = 0; slot < this.size; slot++) {
       const hash = this.hashOf[slot]!;
@@ -243,4 +284,11 @@ export class RowArena {
     for (const key of ['chunkOf', 'startOf', 'lengthOf', 'idBytesOf', 'shapeOf', 'sourceOf', 'hashOf'] as const) this[key] = new Int32Array(0);
     this.lineOf = new Float64Array(0);
   }
+}
+
+/** FNV-1a over the encoded id bytes `buf[start, start + idBytes)`: the arena's hash (a writer may compute it). */
+export function idHash(buf: Uint8Array, start: number, idBytes: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < start + idBytes; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
+  return hash;
 }

@@ -77,6 +77,11 @@ export function applyChunk(chunk: EncodedChunk, merge: ArenaMerge, ctx: RunConte
   for (const names of chunk.newShapes) merge.addShape(names);
   const src = Buffer.from(chunk.bytes);
   const { meta, lines, rawIds, sources, events } = chunk;
+  if (chunk.rows > 0) {
+    // The rows lie side by side from the first one's start; the byte after the last is its LF, if it has one.
+    const end = meta[(chunk.rows - 1) * META_FIELDS + 1]!;
+    merge.appendEncoded(src, meta[0]!, Math.min(end + 1, src.length));
+  }
   let event = 0;
   let raw = 0;
   for (let i = 0; i < chunk.rows; i++) {
@@ -87,7 +92,7 @@ export function applyChunk(chunk: EncodedChunk, merge: ArenaMerge, ctx: RunConte
       raw += 2;
     }
     const at = i * META_FIELDS;
-    merge.pushEncoded(src, meta[at]!, meta[at + 1]!, meta[at + 2]!, meta[at + 3]!, sources[meta[at + 4]!]!, lines[i]!, rawId);
+    merge.pushEncoded(meta[at]!, meta[at + 1]!, meta[at + 2]!, meta[at + 3]!, sources[meta[at + 4]!]!, lines[i]!, rawId);
   }
   while (event < events.length) replay(events[event++]!, ctx, onHeader);
   ctx.counters.read = chunk.read;
