@@ -102,8 +102,31 @@ export class FastLane {
       this.start(chunk, before);
       return;
     }
-    this.dataOffset = before - (this.carry?.length ?? 0);
+    const carry = this.carry;
+    if (carry !== undefined && this.finishCarry(carry, chunk, before)) return;
+    this.dataOffset = before - (carry?.length ?? 0);
     this.fast(this.withCarry(chunk));
+  }
+
+  /**
+   * The usual carry is the start of one plain record: it is finished with the chunk's first line, and the rest
+   * of the chunk is read in place, instead of copying the whole chunk behind the carry. False (nothing done)
+   * when a quote makes the record's end uncertain.
+   */
+  private finishCarry(carry: Buffer, chunk: Buffer, before: number): boolean {
+    const lf = chunk.indexOf(LF);
+    if (lf < 0 || carry.includes(QUOTE) || chunk.subarray(0, lf).includes(QUOTE)) return false;
+    this.carry = undefined;
+    this.dataOffset = before - carry.length;
+    this.fast(Buffer.concat([carry, chunk.subarray(0, lf + 1)]));
+    const rest = chunk.subarray(lf + 1);
+    if (this.mode === 'slow') {
+      this.slow(rest); // the record handed the input over
+      return true;
+    }
+    this.dataOffset = before + lf + 1;
+    this.fast(rest);
+    return true;
   }
 
   /** End of input. */
