@@ -3,6 +3,7 @@
  * `bulkpipe split`, `validate` and `run` differ only in the sink. Cheap row steps are fused into one stream
  * (one hop per chunk instead of one per stage); parse and batch keep their own, because they do I/O-sized work.
  */
+import { statSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { invalidOption } from '@bulkpipe/core';
@@ -103,7 +104,7 @@ export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunCo
   // Merge buffers of one batch body each: a drained one becomes the next body (see ByteBatcher.moveToSpare).
   const arenaChunkBytes = Math.max(HEADER_ROOM + batchOptions.maxBytes, MIN_ARENA_CHUNK_BYTES);
   const merge = mergeOptions.presorted ? undefined : new ArenaMerge(validate, mergeOptions, ctx, arenaChunkBytes);
-  const stage = merge !== undefined ? mergeAndBatch(merge, batchOptions, ctx, onHeader) : presortedMergeAndBatch(validate, mergeOptions, batchOptions, ctx);
+  const stage = merge !== undefined ? mergeAndBatch(merge, batchOptions, ctx, onHeader, files && inputBytes(files)) : presortedMergeAndBatch(validate, mergeOptions, batchOptions, ctx);
   try {
     if (threaded) {
       const { delimiter, maxRecordBytes, recordsPerChunk } = options.parse ?? {};
@@ -121,6 +122,19 @@ export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunCo
   ctx.assertBooksBalance();
 }
 
+/** The inputs' size on disk, or undefined when one cannot be read now (the parser will say why). */
+function inputBytes(files: readonly string[]): number | undefined {
+  let bytes = 0;
+  for (const file of files) {
+    try {
+      bytes += statSync(file).size;
+    } catch {
+      return undefined;
+    }
+  }
+  return bytes;
+}
+
 /**
  * A generator stage, not a Duplex: pipeline() writes what it yields straight into the sink and waits for the
  * sink's backpressure, where a Duplex would buffer up to 16 chunks of 50 MB batches on its readable side.
@@ -132,12 +146,18 @@ type BatchStage = (source: AsyncIterable<InputRecord | InputRecord[] | EncodedCh
  * the in-memory merge emits nothing before the input ends, so at that moment every parse and validation
  * reject is known, and a bad run sends nothing.
  */
-function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ctx: RunContext, onHeader: NonNullable<ParseOptions['onHeader']>): BatchStage {
+function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ctx: RunContext, onHeader: NonNullable<ParseOptions['onHeader']>, totalBytes: number | undefined): BatchStage {
   return async function* (source) {
+    let estimated = totalBytes === undefined;
     for await (const chunk of source) {
       if (Array.isArray(chunk)) for (const record of chunk) merge.push(record);
       else if (isEncodedChunk(chunk)) applyChunk(chunk, merge, ctx, onHeader);
       else merge.push(chunk);
+      if (!estimated && ctx.counters.read > 0 && merge.size > 0) {
+        // The records so far tell the bytes per record: the inputs' size says about how many ids are coming.
+        estimated = true;
+        merge.expectRows((totalBytes! * ctx.counters.read) / Math.max(1, ctx.counters.bytesRead));
+      }
     }
     let ready: Batch[] = [];
     const batcher = new ByteBatcher(

@@ -25,8 +25,11 @@ const COMMA = 0x2c;
  */
 export const HEADER_ROOM = 64 * 1024;
 
-/** Spans shorter than this are copied by a loop: a Buffer `copy` call costs about as much as 40 bytes of loop. */
-const SHORT_COPY_BYTES = 40;
+/**
+ * Spans shorter than this are copied 4 bytes at a time through DataViews: a Buffer `copy` call costs about as
+ * much as 140 bytes of that (measured on Node 20), and makes a Uint8Array of garbage each time.
+ */
+const NATIVE_COPY_BYTES = 128;
 
 /** Where a shape's names sit in this batch: column per name, and how to lay a row of it out. */
 interface ShapeColumns {
@@ -51,6 +54,10 @@ export class ByteBatchBuilder {
    * body up front; allocUnsafeSlow memory is only committed as it is written, so a small batch costs little.
    */
   private body: Buffer;
+  private bodyView: DataView;
+  /** The DataView of the last buffer spans were copied from. */
+  private srcView: DataView | undefined;
+  private srcOf: Buffer | undefined;
   private linesLength = HEADER_ROOM;
   private readonly rowsOf = new BatchRows();
   private bodyBytes: number;
@@ -74,6 +81,7 @@ export class ByteBatchBuilder {
   ) {
     this.bodyBytes = 'batch='.length + options.idType.length + 1;
     this.body = body ?? Buffer.allocUnsafeSlow(HEADER_ROOM + options.maxBytes);
+    this.bodyView = viewOf(this.body);
   }
 
   /**
@@ -84,6 +92,7 @@ export class ByteBatchBuilder {
     this.flushRun();
     this.body.copy(into, HEADER_ROOM, HEADER_ROOM, this.linesLength);
     this.body = into;
+    this.bodyView = viewOf(into);
   }
 
   /**
@@ -94,7 +103,26 @@ export class ByteBatchBuilder {
     const src = this.runSrc;
     if (src === undefined) return;
     this.runSrc = undefined;
-    copyRange(src, this.runFrom, this.runTo, this.body, this.runAt);
+    this.copy(src, this.runFrom, this.runTo, this.runAt);
+  }
+
+  private viewOfSource(src: Buffer): DataView {
+    if (src !== this.srcOf) {
+      this.srcOf = src;
+      this.srcView = viewOf(src);
+    }
+    return this.srcView!;
+  }
+
+  /** Copies `src[from, to)` into the body at `at`; returns the write end. */
+  private copy(src: Buffer, from: number, to: number, at: number): number {
+    if (to - from >= NATIVE_COPY_BYTES) return at + src.copy(this.body, at, from, to);
+    const source = this.viewOfSource(src);
+    const body = this.bodyView;
+    let i = from;
+    for (const end4 = to - 3; i < end4; i += 4, at += 4) body.setUint32(at, source.getUint32(i, true), true);
+    for (; i < to; i++) this.body[at++] = src[i]!;
+    return at;
   }
 
   get rows(): number {
@@ -192,7 +220,7 @@ export class ByteBatchBuilder {
       this.runAt = at;
       return at + (to - from);
     }
-    return copyRange(src, from, to, this.body, at);
+    return this.copy(src, from, to, at);
   }
 
   /** Gives the shape's new names their columns (the row was accepted) and remembers where its names sit. */
@@ -247,10 +275,26 @@ export class ByteBatchBuilder {
     let p = start + idBytes;
     commaAt[0] = p;
     const scanTo = placed.scanTo;
-    for (let k = 1; k <= scanTo; k++) {
-      p++;
-      while (p < end && src[p] !== COMMA) p++;
-      commaAt[k] = p;
+    if (scanTo > 0) {
+      const view = this.viewOfSource(src);
+      for (let k = 1; k <= scanTo; k++) {
+        p++;
+        // Four bytes at a time: a zero byte of x marks a comma (the lowest marked byte is the first comma).
+        for (;;) {
+          if (p + 4 > end) {
+            while (p < end && src[p] !== COMMA) p++;
+            break;
+          }
+          const x = view.getUint32(p, true) ^ 0x2c2c2c2c;
+          const marks = (x - 0x01010101) & ~x & 0x80808080;
+          if (marks !== 0) {
+            p += (31 - Math.clz32(marks & -marks)) >> 3;
+            break;
+          }
+          p += 4;
+        }
+        commaAt[k] = p;
+      }
     }
     commaAt[n] = end;
     const pieces = placed.pieces;
@@ -266,7 +310,7 @@ export class ByteBatchBuilder {
     }
     for (; i < pieces.length; i += 3) {
       for (let empty = pieces[i]!; empty > 0; empty--) lines[o++] = COMMA;
-      o = copyRange(src, commaAt[pieces[i + 1]!]!, commaAt[pieces[i + 2]! + 1]!, lines, o);
+      o = this.copy(src, commaAt[pieces[i + 1]!]!, commaAt[pieces[i + 2]! + 1]!, o);
     }
     return o;
   }
@@ -305,9 +349,6 @@ export class ByteBatchBuilder {
   }
 }
 
-/** Copies `src[from, to)` to `target` at `at`; returns the write end. */
-function copyRange(src: Buffer, from: number, to: number, target: Buffer, at: number): number {
-  if (to - from >= SHORT_COPY_BYTES) return at + src.copy(target, at, from, to);
-  for (let i = from; i < to; i++) target[at++] = src[i]!;
-  return at;
+function viewOf(buffer: Buffer): DataView {
+  return new DataView(buffer.buffer, buffer.byteOffset, buffer.length);
 }

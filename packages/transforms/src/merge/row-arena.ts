@@ -24,8 +24,8 @@
 export const DEFAULT_ARENA_CHUNK_BYTES = 64 * 1024 * 1024;
 const INITIAL_SLOTS = 1024;
 const LF = 0x0a;
-/** Index bytes per slot: chunk, start, length, id bytes, shape, source, hash (Int32) and line (Float64). */
-export const SLOT_BYTES = 7 * 4 + 8;
+/** Index bytes per slot: chunk, start, length, shape, source (Int32), id bytes (Uint16) and line (Float64). */
+export const SLOT_BYTES = 5 * 4 + 2 + 8;
 
 export class RowArena {
   /** The buffer the current row is written into. */
@@ -43,14 +43,15 @@ export class RowArena {
   private chunkOf: Int32Array = new Int32Array(INITIAL_SLOTS);
   private startOf: Int32Array = new Int32Array(INITIAL_SLOTS);
   private lengthOf: Int32Array = new Int32Array(INITIAL_SLOTS);
-  private idBytesOf: Int32Array = new Int32Array(INITIAL_SLOTS);
+  /** An encoded id is at most 256 characters × 9 bytes (checkId): 16 bits hold it. */
+  private idBytesOf: Uint16Array = new Uint16Array(INITIAL_SLOTS);
   private shapeOf: Int32Array = new Int32Array(INITIAL_SLOTS);
   private sourceOf: Int32Array = new Int32Array(INITIAL_SLOTS);
-  private hashOf: Int32Array = new Int32Array(INITIAL_SLOTS);
   private lineOf: Float64Array = new Float64Array(INITIAL_SLOTS);
   /**
    * Open addressing, at most half full: pairs of (slot + 1, hash), 0 for an empty entry. The hash sits next
-   * to the slot so a probe touches one cache line, not the per-slot arrays (a random access each).
+   * to the slot so a probe touches one cache line, not the per-slot arrays (a random access each), and a
+   * rehash needs nothing else.
    */
   private table: Int32Array = new Int32Array(INITIAL_SLOTS * 4);
   size = 0;
@@ -64,6 +65,11 @@ export class RowArena {
   /** Marks a slot whose row now lives elsewhere (folded into a MergedRow). */
   markFolded(slot: number): void {
     this.shapeOf[slot] = -1;
+  }
+
+  /** Bytes of the rows held (with their LFs and the gaps dropped rows left). */
+  get rowBytes(): number {
+    return this.usedBytes;
   }
 
   /** Estimated memory held: row bytes, the index at its capacity, the hash table. */
@@ -165,6 +171,7 @@ export class RowArena {
 
   private commit(probe: number, hash: number, start: number, idBytes: number, end: number, shape: number, source: number, line: number): void {
     if (this.size === this.capacity) this.grow(this.capacity * 2);
+    if (idBytes > 0xffff) throw new Error(`bulkpipe bug: an encoded id of ${idBytes} bytes reached the merge`);
     const slot = this.size++;
     this.table[2 * probe] = slot + 1;
     this.table[2 * probe + 1] = hash;
@@ -174,7 +181,6 @@ export class RowArena {
     this.idBytesOf[slot] = idBytes;
     this.shapeOf[slot] = shape;
     this.sourceOf[slot] = source;
-    this.hashOf[slot] = hash;
     this.lineOf[slot] = line;
     if (this.size * 4 > this.table.length) this.rehash(this.table.length * 2);
   }
@@ -188,10 +194,11 @@ export class RowArena {
     this.chunkOf = widen(this.chunkOf);
     this.startOf = widen(this.startOf);
     this.lengthOf = widen(this.lengthOf);
-    this.idBytesOf = widen(this.idBytesOf);
+    const idBytesOf = new Uint16Array(capacity);
+    idBytesOf.set(this.idBytesOf);
+    this.idBytesOf = idBytesOf;
     this.shapeOf = widen(this.shapeOf);
     this.sourceOf = widen(this.sourceOf);
-    this.hashOf = widen(this.hashOf);
     const lineOf = new Float64Array(capacity);
     lineOf.set(this.lineOf);
     this.lineOf = lineOf;
@@ -199,13 +206,16 @@ export class RowArena {
   }
 
   private rehash(length: number): void {
+    const old = this.table;
     const table = new Int32Array(length);
     const mask = (table.length >> 1) - 1;
-    for (let slot = 0; slot < this.size; slot++) {
-      const hash = this.hashOf[slot]!;
+    for (let i = 0; i < old.length; i += 2) {
+      const entry = old[i]!;
+      if (entry === 0) continue;
+      const hash = old[i + 1]!;
       let probe = hash & mask;
       while (table[2 * probe] !== 0) probe = (probe + 1) & mask;
-      table[2 * probe] = slot + 1;
+      table[2 * probe] = entry;
       table[2 * probe + 1] = hash;
     }
     this.table = table;
@@ -267,7 +277,8 @@ export class RowArena {
     this.chunkIndex = 0;
     this.rowStart = 0;
     this.capacity = INITIAL_SLOTS;
-    for (const key of ['chunkOf', 'startOf', 'lengthOf', 'idBytesOf', 'shapeOf', 'sourceOf', 'hashOf'] as const) this[key] = new Int32Array(INITIAL_SLOTS);
+    for (const key of ['chunkOf', 'startOf', 'lengthOf', 'shapeOf', 'sourceOf'] as const) this[key] = new Int32Array(INITIAL_SLOTS);
+    this.idBytesOf = new Uint16Array(INITIAL_SLOTS);
     this.lineOf = new Float64Array(INITIAL_SLOTS);
     this.table = new Int32Array(INITIAL_SLOTS * 4);
   }
@@ -281,7 +292,8 @@ export class RowArena {
     this.capacity = 0;
     this.usedBytes = 0;
     this.table = new Int32Array(0);
-    for (const key of ['chunkOf', 'startOf', 'lengthOf', 'idBytesOf', 'shapeOf', 'sourceOf', 'hashOf'] as const) this[key] = new Int32Array(0);
+    for (const key of ['chunkOf', 'startOf', 'lengthOf', 'shapeOf', 'sourceOf'] as const) this[key] = new Int32Array(0);
+    this.idBytesOf = new Uint16Array(0);
     this.lineOf = new Float64Array(0);
   }
 }

@@ -17,16 +17,24 @@ import type { EncodeWorkerInit } from './encode-worker-init.js';
  */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
+/**
+ * The worker's young generation, in MiB. V8's default lets it grow to 32 MiB of semi-spaces for a thread whose
+ * garbage (the parser's field strings) dies young anyway: 16 keeps scavenges cheap and the process ~20 MB
+ * smaller at its peak (measured on the 1M-row reference export, no slower).
+ */
+const WORKER_YOUNG_GENERATION_MB = 16;
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
+
 /** tsx's `--import` hook does not reach worker threads: the worker registers it before loading the entry. */
 function sourceWorker(init: EncodeWorkerInit): Worker {
   const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
   const entry = JSON.stringify(new URL('./encode-worker.ts', import.meta.url).href);
-  return new Worker(`import(${api}).then(({ register }) => { register(); return import(${entry}); })`, { eval: true, workerData: init });
+  return new Worker(`import(${api}).then(({ register }) => { register(); return import(${entry}); })`, { eval: true, workerData: init, resourceLimits: WORKER_LIMITS });
 }
 
 export async function* encodeInWorker(init: EncodeWorkerInit, signal: AbortSignal): AsyncGenerator<EncodedChunk> {
   if (signal.aborted) throw aborted(signal);
-  const worker = FROM_SOURCE ? sourceWorker(init) : new Worker(new URL('./encode-worker.js', import.meta.url), { workerData: init });
+  const worker = FROM_SOURCE ? sourceWorker(init) : new Worker(new URL('./encode-worker.js', import.meta.url), { workerData: init, resourceLimits: WORKER_LIMITS });
   const queue: WorkerMessage[] = [];
   let failure: unknown;
   let exited = false;
