@@ -23,7 +23,7 @@ import { RowArena, idHash } from '../src/merge/row-arena.js';
 import { ShapeRegistry } from '../src/merge/row-shape.js';
 import type { RowShape } from '../src/merge/row-shape.js';
 import { ByteBatcher } from '../src/batch/byte-batcher.js';
-import { ByteBatchBuilder, HEADER_ROOM } from '../src/batch/byte-batch-builder.js';
+import { ByteBatchBuilder, HEADER_ROOM, IN_PLACE_SLACK_BYTES } from '../src/batch/byte-batch-builder.js';
 import { RecordEncoder } from '../src/validate/record-encoder.js';
 import { ChunkBuffer } from '../src/parallel/encoded-chunk.js';
 import type { EncodedChunk } from '../src/parallel/encoded-chunk.js';
@@ -100,20 +100,24 @@ interface Setup {
   arenaChunkBytes: number;
   /** Freed merge buffers become bodies (they must be able to hold one). */
   reuse: boolean;
+  /** Bodies are built in place in the merge buffer of their first row (its rows start far enough in). */
+  inPlace?: boolean;
 }
 
 type Feed = 'records' | 'chunks with LF' | 'chunks without LF';
 
 function batchesOf(input: readonly InputRecord[], feed: Feed, eager: boolean, setup: Setup): string[] {
   const ctx = new RunContext({ enforceRejectRate: false });
-  const arenaChunkBytes = setup.reuse ? HEADER_ROOM + setup.maxBytes : setup.arenaChunkBytes;
-  const merge = new ArenaMerge({ idColumn: 'id' }, resolveMergeOptions({ policy: setup.policy }), ctx, arenaChunkBytes);
+  const headRoom = setup.inPlace ? HEADER_ROOM + IN_PLACE_SLACK_BYTES : 0;
+  const arenaChunkBytes = headRoom + (setup.reuse || setup.inPlace ? HEADER_ROOM + setup.maxBytes : setup.arenaChunkBytes);
+  const merge = new ArenaMerge({ idColumn: 'id' }, resolveMergeOptions({ policy: setup.policy }), ctx, arenaChunkBytes, headRoom);
   if (feed === 'records') for (const rec of input) merge.push(rec);
   else for (const chunk of encodeChunks(input, 7, feed === 'chunks with LF')) applyChunk(chunk, merge, ctx, () => undefined);
   const batches: Batch[] = [];
   const Batcher = eager ? EagerBatcher : ByteBatcher;
   const spare = setup.reuse ? (bytes: number) => merge.takeSpareBuffer(bytes) : undefined;
-  const batcher = new Batcher(resolveBatchOptions({ maxBytes: setup.maxBytes, maxRows: setup.maxRows }), ctx, (batch) => batches.push(batch), undefined, spare);
+  const claim = setup.inPlace ? (src: Buffer) => merge.claimBuffer(src) : undefined;
+  const batcher = new Batcher(resolveBatchOptions({ maxBytes: setup.maxBytes, maxRows: setup.maxRows }), ctx, (batch) => batches.push(batch), undefined, spare, claim);
   for (const _ of merge.drain(batcher, 5));
   batcher.flush();
   return batches.map((b) => `${b.rows} ${b.firstLine}-${b.lastLine} ${b.sha256} ${JSON.stringify(b.ids)} ${b.body.toString('latin1')}`);
@@ -127,7 +131,7 @@ function referenceBatches(input: readonly InputRecord[], setup: Setup): string[]
 
 const valueArb = fc.constantFrom('', '', 'v', 'wörth', 'x y', '12', 'a'.repeat(37), 'b'.repeat(150), '東京');
 
-test('records or chunks (with or without LFs), deferred or eager copies, tiny or body-sized arena buffers: the batches of the public steps', (t) => {
+test('records or chunks (with or without LFs), deferred or eager copies, tiny or body-sized arena buffers, bodies in place or not: the batches of the public steps', (t) => {
   fc.assert(
     fc.property(
       fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.array(valueArb, { minLength: 4, maxLength: 4 })), { minLength: 1, maxLength: 80 }),
@@ -137,6 +141,7 @@ test('records or chunks (with or without LFs), deferred or eager copies, tiny or
         maxRows: fc.constantFrom(1, 3, 500_000),
         arenaChunkBytes: fc.constantFrom(1, 40, 97, 300, 4096),
         reuse: fc.boolean(),
+        inPlace: fc.boolean(),
       }),
       (rows, setup) => {
         const input = rows.map(([id, values], i) => record(i + 2, `id-${id}`, values));
@@ -301,4 +306,50 @@ test('a presized index (reserve) finds and holds the same ids as one that grows'
   });
   t.deepEqual(results[1], results[0]);
   t.is(presized.size, 4000);
+});
+
+test('a body built in place over the rows it reads: lines stay behind them, or the body moves when they would not', (t) => {
+  const options = resolveBatchOptions({ maxBytes: 4096 });
+  const reg = new ShapeRegistry();
+  const ba = reg.intern(['b', 'a']);
+  const ab = reg.intern(['a', 'b']);
+  const bOnly = reg.intern(['b']);
+  for (const slack of [0, 3, 40, 4096]) {
+    const buf = Buffer.alloc(HEADER_ROOM + slack + 4096, 0x2e);
+    // Rows of shape (b, a) after a first (a, b) row: each line is as long as its row. Rows of shape (b) alone gain
+    // an empty cell for a: one byte longer each, so a small slack runs out and the body has to move.
+    const texts = ['0,A,B', ...Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? `${i + 1},B` : `${i + 1},B,A`))];
+    const rows = linesIn(buf, HEADER_ROOM + slack, texts);
+    const shapesOf = texts.map((text, i) => (i === 0 ? ab : text.split(',').length === 2 ? bOnly : ba));
+    const builder = new ByteBatchBuilder(options, buf, true);
+    rows.forEach(({ start, end }, i) => t.true(builder.tryAdd(buf, start, end, String(i).length, shapesOf[i]!, undefined, undefined, 's', i + 2, true)));
+    const expected = texts.map((text, i) => {
+      if (i === 0) return text;
+      const [id, ...values] = text.split(',');
+      return values.length === 1 ? `${id},,${values[0]}` : `${id},${values[1]},${values[0]}`;
+    });
+    const batch = builder.build(1);
+    t.is(batch.body.toString('latin1'), `batch=thirdPartyId,a,b\n${expected.join('\n')}\n`, `slack ${slack}`);
+    t.is(batch.body.buffer === buf.buffer, slack >= 40, `slack ${slack}: built in place, or moved`);
+  }
+});
+
+test('in place, a row from elsewhere (a merged row) must land behind the rows not read yet; a row from a later buffer ends the constraint', (t) => {
+  const options = resolveBatchOptions({ maxBytes: 4096 });
+  const v = new ShapeRegistry().intern(['v']);
+  const scratch = Buffer.from('9,merged-row-value-longer-than-slack', 'latin1');
+  const later = Buffer.from('7,z\n', 'latin1');
+  for (const slack of [4, 64]) {
+    const buf = Buffer.alloc(HEADER_ROOM + slack + 256, 0x2e);
+    const rows = linesIn(buf, HEADER_ROOM + slack, ['1,a', '2,b', '3,c']);
+    const builder = new ByteBatchBuilder(options, buf, true);
+    builder.tryAdd(buf, rows[0]!.start, rows[0]!.end, 1, v, undefined, undefined, 's', 2, true);
+    builder.tryAdd(scratch, 0, scratch.length, 1, v, undefined, undefined, 's', 3);
+    builder.tryAdd(buf, rows[1]!.start, rows[1]!.end, 1, v, undefined, undefined, 's', 4, true);
+    builder.tryAdd(later, 0, 3, 1, v, undefined, undefined, 's', 5, true);
+    builder.tryAdd(scratch, 0, scratch.length, 1, v, undefined, undefined, 's', 6);
+    const batch = builder.build(1);
+    t.is(batch.body.toString('latin1'), `batch=thirdPartyId,v\n1,a\n${scratch.toString()}\n2,b\n7,z\n${scratch.toString()}\n`, `slack ${slack}`);
+    t.is(batch.body.buffer === buf.buffer, slack === 64, `slack ${slack}`);
+  }
 });

@@ -22,7 +22,7 @@ import { ArenaMerge } from '../merge/arena-merge.js';
 import { resolveBatchOptions } from '../batch/index.js';
 import type { Batch, BatchOptions, ResolvedBatchOptions } from '../batch/index.js';
 import { ByteBatcher } from '../batch/byte-batcher.js';
-import { HEADER_ROOM } from '../batch/byte-batch-builder.js';
+import { HEADER_ROOM, IN_PLACE_SLACK_BYTES } from '../batch/byte-batch-builder.js';
 import { PresortedMerge } from '../merge/presorted-merge.js';
 import type { ResolvedMergeOptions } from '../merge/merge-options.js';
 import type { ValidateOptions } from '../validate/validate-options.js';
@@ -101,9 +101,10 @@ export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunCo
   if (threads !== 1 && threads !== 2) throw invalidOption('threads', '1 or 2', threads);
   const files = fileInputs(options.inputs);
   const threaded = threads === 2 && !mergeOptions.presorted && files !== undefined;
-  // Merge buffers of one batch body each: a drained one becomes the next body (see ByteBatcher.moveToSpare).
+  // Merge buffers of one batch body each: a batch is built in place in the one its first row is in (the first
+  // one's rows start far enough in for that), or in a drained one (see ByteBatcher).
   const arenaChunkBytes = Math.max(HEADER_ROOM + batchOptions.maxBytes, MIN_ARENA_CHUNK_BYTES);
-  const merge = mergeOptions.presorted ? undefined : new ArenaMerge(validate, mergeOptions, ctx, arenaChunkBytes);
+  const merge = mergeOptions.presorted ? undefined : new ArenaMerge(validate, mergeOptions, ctx, arenaChunkBytes, HEADER_ROOM + IN_PLACE_SLACK_BYTES);
   const stage = merge !== undefined ? mergeAndBatch(merge, batchOptions, ctx, onHeader, files && inputBytes(files)) : presortedMergeAndBatch(validate, mergeOptions, batchOptions, ctx);
   try {
     if (threaded) {
@@ -166,6 +167,7 @@ function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ct
       (batch) => ready.push(batch),
       () => ctx.checkRejectRate(),
       (bytes) => merge.takeSpareBuffer(bytes),
+      (src) => merge.claimBuffer(src),
     );
     let idle = 0;
     for (const _ of merge.drain(batcher, 1024, () => ready.length > 0)) {

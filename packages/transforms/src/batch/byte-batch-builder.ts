@@ -24,6 +24,12 @@ const COMMA = 0x2c;
  * larger than this (thousands of columns) is copied in front instead.
  */
 export const HEADER_ROOM = 64 * 1024;
+/**
+ * A batch is built in place in the buffer its first row is read from only when that row starts at least
+ * HEADER_ROOM and this much in: lines a little longer than their rows (empty cells between columns) eat into
+ * it, and when it runs out the body moves to memory of its own (see tryAdd).
+ */
+export const IN_PLACE_SLACK_BYTES = 1024 * 1024;
 
 /**
  * Spans shorter than this are copied 4 bytes at a time through DataViews: a Buffer `copy` call costs about as
@@ -74,11 +80,23 @@ export class ByteBatchBuilder {
   private runTo = 0;
   private runAt = 0;
 
-  /** @param body a buffer of at least HEADER_ROOM + maxBytes to build in (it becomes the batch's) */
+  /**
+   * While the body is built in place over rows still to be read from it: where those rows start (they are read
+   * in order); -1 otherwise.
+   */
+  private readFrom = -1;
+
+  /**
+   * @param body a buffer of at least HEADER_ROOM + maxBytes to build in (it becomes the batch's)
+   * @param inPlace `body` still holds rows to be added, from the first one on (`stable` rows, in order, at least
+   * HEADER_ROOM in): lines are written behind them (see tryAdd)
+   */
   constructor(
     private readonly options: ResolvedBatchOptions,
     body?: Buffer,
+    inPlace = false,
   ) {
+    if (inPlace) this.readFrom = HEADER_ROOM;
     this.bodyBytes = 'batch='.length + options.idType.length + 1;
     this.body = body ?? Buffer.allocUnsafeSlow(HEADER_ROOM + options.maxBytes);
     this.bodyView = viewOf(this.body);
@@ -93,6 +111,12 @@ export class ByteBatchBuilder {
     this.body.copy(into, HEADER_ROOM, HEADER_ROOM, this.linesLength);
     this.body = into;
     this.bodyView = viewOf(into);
+  }
+
+  /** Stops building in place: the lines so far move to memory of the body's own. */
+  private leavePlace(): void {
+    this.readFrom = -1;
+    this.relocate(Buffer.allocUnsafeSlow(this.body.length));
   }
 
   /**
@@ -177,6 +201,19 @@ export class ByteBatchBuilder {
     const bodyBytes = this.bodyBytes + headerGrowth + lineBytes;
     if (bodyBytes >= this.options.maxBytes) return false;
 
+    if (this.readFrom >= 0) {
+      // Built in place over rows still to be read (ByteBatcher's claimInPlace): a line may only be written behind
+      // the rows not read yet. Where it would not be, the body moves to memory of its own.
+      if (src === this.body) {
+        if (this.linesLength + lineBytes > start) this.leavePlace();
+        else this.readFrom = end;
+        stable = false; // copied at once: the bytes behind it are overwritten next
+      } else if (stable) {
+        this.readFrom = -1; // a row from a later buffer: the drain has read all of this one
+      } else if (this.linesLength + lineBytes > this.readFrom) {
+        this.leavePlace(); // a merged row (its own buffer) still lands behind what is left to read, or moves
+      }
+    }
     if (placed === undefined) placed = this.place(shape);
     let o: number;
     if (placed.inOrder) {

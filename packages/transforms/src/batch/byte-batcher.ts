@@ -9,7 +9,7 @@ import type { RunContext } from '../run-context.js';
 import type { RowShape } from '../merge/row-shape.js';
 import type { Batch } from './batch.js';
 import type { ResolvedBatchOptions } from './batch-options.js';
-import { ByteBatchBuilder, HEADER_ROOM } from './byte-batch-builder.js';
+import { ByteBatchBuilder, HEADER_ROOM, IN_PLACE_SLACK_BYTES } from './byte-batch-builder.js';
 
 /** Rows between looks for a freed merge buffer while a batch is built in fresh memory. */
 const SPARE_CHECK_ROWS = 256;
@@ -32,6 +32,12 @@ export class ByteBatcher {
     private onFirstRow?: () => void,
     /** Offers a free buffer of at least the given size for a batch body (the merge's drained arena). */
     private readonly spareBuffer?: (bytes: number) => Buffer | undefined,
+    /**
+     * Says whether a batch that starts when no spare is free may be built in place in `src`, the buffer its first
+     * row is read from (a merge arena buffer, given away by the call; see ByteBatchBuilder.tryAdd): the batch then
+     * needs no memory of its own. Asked only for `stable` rows at least HEADER_ROOM + IN_PLACE_SLACK_BYTES in.
+     */
+    private readonly claimInPlace?: (src: Buffer) => boolean,
   ) {
     this.baseBytes = 'batch='.length + options.idType.length + 1;
   }
@@ -87,11 +93,11 @@ export class ByteBatcher {
       );
       return;
     }
-    let builder = this.builder ?? this.newBuilder();
+    let builder = this.builder ?? this.newBuilder(src, start, stable);
     if (this.freshBody && ++this.rowsSinceSpareCheck >= SPARE_CHECK_ROWS) this.moveToSpare(builder);
     if (!builder.tryAdd(src, start, end, idBytes, shape, rawId, origins, source, line, stable)) {
       this.close(builder);
-      builder = this.newBuilder();
+      builder = this.newBuilder(src, start, stable);
       builder.tryAdd(src, start, end, idBytes, shape, rawId, origins, source, line, stable); // fits: soloBytes is below the cap and maxRows ≥ 1
     }
     // A batch at the row cap can take nothing more: hand it on now rather than hold it until the next row.
@@ -102,10 +108,14 @@ export class ByteBatcher {
     if (this.builder !== undefined && this.builder.rows > 0) this.close(this.builder);
   }
 
-  private newBuilder(): ByteBatchBuilder {
-    const spare = this.spareBuffer?.(HEADER_ROOM + this.options.maxBytes);
-    this.builder = new ByteBatchBuilder(this.options, spare);
-    this.freshBody = spare === undefined && this.spareBuffer !== undefined;
+  /** A builder for a batch whose first row is `src[start, …)`. */
+  private newBuilder(src: Buffer, start: number, stable: boolean): ByteBatchBuilder {
+    const bytes = HEADER_ROOM + this.options.maxBytes;
+    let body = this.spareBuffer?.(bytes);
+    const inPlace = body === undefined && stable && start >= HEADER_ROOM + IN_PLACE_SLACK_BYTES && src.length >= bytes && this.claimInPlace?.(src) === true;
+    if (inPlace) body = src;
+    this.builder = new ByteBatchBuilder(this.options, body, inPlace);
+    this.freshBody = body === undefined && this.spareBuffer !== undefined;
     this.rowsSinceSpareCheck = 0;
     return this.builder;
   }

@@ -44,8 +44,10 @@ export class ArenaMerge {
     private readonly ctx: RunContext,
     /** Size of each arena buffer. @default 64 MiB */
     arenaChunkBytes?: number,
+    /** Bytes left free in front of the first buffer's rows, so it too can be a batch body in place (claimBuffer). @default 0 */
+    arenaHeadRoom?: number,
   ) {
-    this.held = new HeldRows(merge, ctx, this.shapes, this.sources, { arenaChunkBytes });
+    this.held = new HeldRows(merge, ctx, this.shapes, this.sources, { arenaChunkBytes, arenaHeadRoom });
     this.encoder = new RecordEncoder(validate, ctx, this.held.arena, this.shapes);
   }
 
@@ -159,6 +161,14 @@ export class ArenaMerge {
   /** A drained arena buffer of at least `bytes` for a batch body, if one is free (see RowArena.takeSpare). */
   takeSpareBuffer(bytes: number): Buffer | undefined {
     return this.held.arena.takeSpare(bytes);
+  }
+
+  /**
+   * Gives away the arena buffer `buffer` for a batch body built in place over the rows it still holds (see
+   * RowArena.claim); false when it cannot be (not an arena buffer, or the merge spilled).
+   */
+  claimBuffer(buffer: Buffer): boolean {
+    return this.spill === undefined && this.held.arena.claim(buffer);
   }
 
   /** Removes the spill's temporary files, if any. Call when the run ends, whichever way it ends. */

@@ -55,9 +55,9 @@ export class HeldRows {
     private readonly shapes: ShapeRegistry,
     /** Input labels, indexed by the source numbers rows carry (shared by every HeldRows of a run). */
     private readonly sources: readonly string[],
-    options: { arenaChunkBytes?: number; trackSeq?: boolean } = {},
+    options: { arenaChunkBytes?: number; arenaHeadRoom?: number; trackSeq?: boolean } = {},
   ) {
-    this.arena = new RowArena(options.arenaChunkBytes);
+    this.arena = new RowArena(options.arenaChunkBytes, options.arenaHeadRoom);
     if (options.trackSeq) this.seqOf = new Float64Array(1024);
   }
 

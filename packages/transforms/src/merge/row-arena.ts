@@ -56,10 +56,21 @@ export class RowArena {
   private table: Int32Array = new Int32Array(INITIAL_SLOTS * 4);
   size = 0;
 
-  /** @param chunkBytes size of each arena buffer (tests make it tiny to move rows across buffers) */
-  constructor(private readonly chunkBytes = DEFAULT_ARENA_CHUNK_BYTES) {
+  /** Buffers given away as batch bodies while their rows were still being read (claim): never spares. */
+  private readonly claimed = new Set<Buffer>();
+
+  /**
+   * @param chunkBytes size of each arena buffer (tests make it tiny to move rows across buffers)
+   * @param headRoom bytes left free in front of the first buffer's rows, so that buffer too can become a batch
+   * body in place (see claim)
+   */
+  constructor(
+    private readonly chunkBytes = DEFAULT_ARENA_CHUNK_BYTES,
+    private readonly headRoom = 0,
+  ) {
     this.buf = Buffer.allocUnsafeSlow(chunkBytes);
     this.chunks = [this.buf];
+    if (headRoom < chunkBytes) this.rowStart = headRoom;
   }
 
   /** Marks a slot whose row now lives elsewhere (folded into a MergedRow). */
@@ -256,8 +267,19 @@ export class RowArena {
       const released = this.chunks[i];
       if (released === undefined) continue;
       this.chunks[i] = undefined;
-      this.spare.push(released);
+      if (!this.claimed.has(released)) this.spare.push(released);
     }
+  }
+
+  /**
+   * Gives away `buffer`, one of this arena's, while the drain is still reading it: a batch body is built in place
+   * over its rows (ByteBatchBuilder writes lines only behind the row it reads). It is then never a spare. False
+   * when it is not a buffer the arena holds (released already, or not the arena's).
+   */
+  claim(buffer: Buffer): boolean {
+    if (this.claimed.has(buffer) || !this.chunks.includes(buffer)) return false;
+    this.claimed.add(buffer);
+    return true;
   }
 
   /** A released buffer of at least `bytes`, now the caller's; undefined when there is none. */
@@ -286,6 +308,7 @@ export class RowArena {
   /** Lets go of everything (end of drain). */
   clear(): void {
     this.chunks.length = 0;
+    this.claimed.clear();
     this.spare.length = 0;
     this.buf = Buffer.alloc(0);
     this.size = 0;

