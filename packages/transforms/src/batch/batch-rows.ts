@@ -6,7 +6,8 @@
  */
 import type { RowOrigin } from '@bulkpipe/core';
 
-const INITIAL_ROWS = 1024;
+/** Rows room is made for at first: doubling from a few thousand to a 270,000-row batch was ~15 ms of copies a run. */
+const INITIAL_ROWS = 16 * 1024;
 
 export class BatchRows {
   /** Encoded id bytes of every row, back to back; a row's raw id is their latin1 text unless in rawIds. */

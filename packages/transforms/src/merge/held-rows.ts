@@ -13,7 +13,7 @@ import type { ResolvedMergeOptions } from './merge-options.js';
 import { MergedRow } from './merged-row.js';
 import { setOwn } from './own-attributes.js';
 import { RowArena } from './row-arena.js';
-import type { ShapeRegistry } from './row-shape.js';
+import type { RowShape, ShapeRegistry } from './row-shape.js';
 
 const COMMA = 0x2c;
 /** Heap estimates for folded rows (MergedRow object, attributes, origins), as the object merge used. */
@@ -266,5 +266,16 @@ export function writeMergedRow(merged: MergedRow, idSrc: Buffer, idStart: number
     buf[o++] = COMMA;
     o += buf.write(value, o, 'latin1');
   }
-  return { buf, end: o, shape: shapes.intern(names).id };
+  return { buf, end: o, shape: shapeOf(shapes, names).id };
+}
+
+/** The last shape of merged rows per registry: most merged rows have the same names (interning one costs a JSON key). */
+const lastMergedShape = new WeakMap<ShapeRegistry, RowShape>();
+
+function shapeOf(shapes: ShapeRegistry, names: readonly string[]): RowShape {
+  const last = lastMergedShape.get(shapes);
+  if (last !== undefined && last.names.length === names.length && last.names.every((name, i) => name === names[i])) return last;
+  const shape = shapes.intern(names);
+  lastMergedShape.set(shapes, shape);
+  return shape;
 }
