@@ -230,7 +230,7 @@ export class ByteBatchBuilder {
     }
     this.body[o++] = LF;
     this.linesLength = o;
-    this.rowsOf.add(src, start, idBytes, rawId, origins, source, line);
+    this.rowsOf.add(rawId, origins, source, line);
     if (origins === undefined) {
       if (line < this.firstLine) this.firstLine = line;
       if (line > this.lastLine) this.lastLine = line;
@@ -389,6 +389,7 @@ export class ByteBatchBuilder {
       firstLine: this.firstLine,
       lastLine: this.lastLine,
     };
+    this.rowsOf.linesAre(body, headerBytes);
     return defineLazyRows(fields, this.rowsOf);
   }
 }
