@@ -1,6 +1,6 @@
 /**
  * The main thread's side of the encode worker: starts it, yields its chunks as they come (handing back one
- * credit per chunk taken, so memory between the threads stays bounded) and replays each chunk into the merge
+ * credit per chunk taken, with the chunk's buffers, so memory between the threads stays bounded) and replays each chunk into the merge
  * and the run context. The worker is terminated however the run ends: done, failed or aborted.
  */
 import { Worker } from 'node:worker_threads';
@@ -45,6 +45,8 @@ export async function* encodeInWorker(init: EncodeWorkerInit, signal: AbortSigna
   };
   worker.on('message', (message: WorkerMessage) => {
     queue.push(message);
+    // Nothing follows: the thread's memory can go while the chunks still queued here are merged.
+    if (message.type === 'done') void worker.terminate();
     notify();
   });
   worker.on('error', (error) => {
@@ -69,7 +71,11 @@ export async function* encodeInWorker(init: EncodeWorkerInit, signal: AbortSigna
       if (message.type === 'done') return;
       if (message.type === 'error') throw deserialize(message.error);
       yield message;
-      worker.postMessage({ type: 'credit' } satisfies CreditMessage);
+      // The consumer is done with the chunk (its rows were copied into the merge): its buffers go back with the
+      // credit. Left here they would wait for a main-thread GC, tens of MB at the peak; the worker collects them
+      // at its next scavenge (or writes its next chunk into them).
+      const buffers = [message.bytes, message.meta.buffer as ArrayBuffer, message.lines.buffer as ArrayBuffer];
+      worker.postMessage({ type: 'credit', buffers } satisfies CreditMessage, buffers);
     }
   } finally {
     signal.removeEventListener('abort', onAbort);

@@ -46,9 +46,13 @@ export interface SerializedError {
 
 export type WorkerMessage = EncodedChunk | { type: 'done' } | { type: 'error'; error: SerializedError };
 
-/** Main → worker: one chunk consumed (the worker may have MAX_CHUNKS_IN_FLIGHT unconsumed). */
+/**
+ * Main → worker: one chunk consumed (the worker may have MAX_CHUNKS_IN_FLIGHT unconsumed). `buffers`: that
+ * chunk's bytes, meta and lines buffers, transferred back; the worker may write a later chunk into them.
+ */
 export interface CreditMessage {
   type: 'credit';
+  buffers?: ArrayBuffer[];
 }
 
 /** The encoder's write target in the worker: one growing buffer per chunk. */
