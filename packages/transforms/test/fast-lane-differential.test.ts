@@ -67,7 +67,10 @@ function settle(outcome: Outcome, ctx: RunContext, run: () => void): Outcome {
     run();
   } catch (error) {
     const { code, message, context } = error as { code?: string; message: string; context?: unknown };
-    outcome.error = { code, message, context };
+    // How much of an oversize record was read when the scanner gave up ("read N so far", whether a quote was
+    // still open) depends on where the input's chunks end, which the lane changes (it carries a partial
+    // record until it is complete); the code and the line the record starts on do not.
+    outcome.error = code === 'BULKPIPE_RECORD_TOO_LARGE' ? { code, context } : { code, message, context };
   }
   outcome.read = ctx.counters.read;
   return outcome;
@@ -160,7 +163,7 @@ test('the fast lane gives what the parse step and RecordEncoder give, on adversa
       t.deepEqual(lane, viaStep(input));
       records += lane.read;
     }),
-    { numRuns: 1500 },
+    { numRuns: 3000 },
   );
   // Not vacuous: a good share of the records took the lane (the rest are the adversarial ones).
   t.true(fastRecords > records / 5, `${fastRecords} of ${records} records through the lane`);
