@@ -1,10 +1,16 @@
 #!/usr/bin/env node
 import { hideBin } from 'yargs/helpers';
-import { buildCli } from './cli.js';
-import { describeError, exitCodeFor } from './command-runner.js';
+import { prewarmEncodeWorker } from '@bulkpipe/transforms/prewarm';
+import { wantsEncodeWorker } from './prewarm.js';
 
+const argv = hideBin(process.argv);
+// First, so the worker loads its modules while this thread loads the CLI's.
+if (wantsEncodeWorker(argv)) prewarmEncodeWorker();
+
+const { buildCli } = await import('./cli.js');
+const { describeError, exitCodeFor } = await import('./command-runner.js');
 try {
-  await buildCli(hideBin(process.argv)).parseAsync();
+  await buildCli(argv).parseAsync();
 } catch (error) {
   // Configuration errors raised before a command starts (e.g. an unreadable --config file).
   process.stderr.write(`bulkpipe: error: ${describeError(error)}\n`);

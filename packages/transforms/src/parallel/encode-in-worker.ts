@@ -9,7 +9,8 @@ import type { RunContext } from '../run-context.js';
 import type { ArenaMerge } from '../merge/arena-merge.js';
 import { META_FIELDS } from './encoded-chunk.js';
 import type { ChunkEvent, CreditMessage, EncodedChunk, SerializedError, WorkerMessage } from './encoded-chunk.js';
-import type { EncodeWorkerInit } from './encode-worker-init.js';
+import type { EncodeWorkerInit, InitMessage } from './encode-worker-init.js';
+import { WORKER_LIMITS, takePrewarmedWorker } from './encode-worker-prewarm.js';
 
 /**
  * Under tsx (tests, the bench from source) this module is the .ts file, and so is its sibling, which the worker
@@ -17,13 +18,6 @@ import type { EncodeWorkerInit } from './encode-worker-init.js';
  */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
-/**
- * The worker's young generation, in MiB. V8's default lets it grow to 32 MiB of semi-spaces for a thread whose
- * garbage (the parser's field strings) dies young anyway: 8 keeps scavenges cheap and the process ~25 MB
- * smaller at its peak (measured on the 1M-row reference export, no slower).
- */
-const WORKER_YOUNG_GENERATION_MB = 8;
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
 
 /** tsx's `--import` hook does not reach worker threads: the worker registers it before loading the entry. */
 function sourceWorker(init: EncodeWorkerInit): Worker {
@@ -32,9 +26,16 @@ function sourceWorker(init: EncodeWorkerInit): Worker {
   return new Worker(`import(${api}).then(({ register }) => { register(); return import(${entry}); })`, { eval: true, workerData: init, resourceLimits: WORKER_LIMITS });
 }
 
+/** The worker the CLI started early (encode-worker-prewarm.ts), given its init; undefined when there is none. */
+function prewarmedWorker(init: EncodeWorkerInit): Worker | undefined {
+  const worker = takePrewarmedWorker();
+  worker?.postMessage({ type: 'init', init } satisfies InitMessage);
+  return worker;
+}
+
 export async function* encodeInWorker(init: EncodeWorkerInit, signal: AbortSignal): AsyncGenerator<EncodedChunk> {
   if (signal.aborted) throw aborted(signal);
-  const worker = FROM_SOURCE ? sourceWorker(init) : new Worker(new URL('./encode-worker.js', import.meta.url), { workerData: init, resourceLimits: WORKER_LIMITS });
+  const worker = FROM_SOURCE ? sourceWorker(init) : (prewarmedWorker(init) ?? new Worker(new URL('./encode-worker.js', import.meta.url), { workerData: init, resourceLimits: WORKER_LIMITS }));
   const queue: WorkerMessage[] = [];
   let failure: unknown;
   let exited = false;

@@ -17,3 +17,9 @@ export const MAX_CHUNKS_IN_FLIGHT = 4;
 /** A chunk is posted once it holds this many rows or bytes (checked after each parsed record array). */
 export const CHUNK_ROWS = 4096;
 export const CHUNK_BYTES = 768 * 1024;
+
+/** Main → a prewarmed worker (started before its run was known): what to do. Sent once, first. */
+export interface InitMessage {
+  type: 'init';
+  init: EncodeWorkerInit;
+}

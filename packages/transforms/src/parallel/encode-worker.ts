@@ -19,10 +19,13 @@ import { ChunkBuffer, META_FIELDS } from './encoded-chunk.js';
 import { FastLane } from './fast-lane.js';
 import type { ChunkEvent, EncodedChunk, SerializedError, WorkerMessage } from './encoded-chunk.js';
 import { CHUNK_BYTES, CHUNK_ROWS, MAX_CHUNKS_IN_FLIGHT } from './encode-worker-init.js';
-import type { EncodeWorkerInit } from './encode-worker-init.js';
+import type { EncodeWorkerInit, InitMessage } from './encode-worker-init.js';
+import { PREWARMED } from './encode-worker-prewarm.js';
 
 const port = parentPort!;
-const init = workerData as EncodeWorkerInit;
+// A prewarmed worker (encode-worker-prewarm.ts) learns its work from the first message.
+const init: EncodeWorkerInit =
+  workerData === PREWARMED ? await new Promise<EncodeWorkerInit>((resolve) => port.once('message', (message: InitMessage) => resolve(message.init))) : (workerData as EncodeWorkerInit);
 // The ceiling is the main thread's to judge, on its own counters.
 const ctx = new RunContext({ enforceRejectRate: false });
 const shapes = new ShapeRegistry();
