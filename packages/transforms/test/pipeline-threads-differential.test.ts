@@ -5,7 +5,8 @@
  * with their codes and context — in memory, spilled, with a mapping, over several files. And an aborted or
  * failed run ends its worker (a leaked thread would keep this test file from ending).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -165,4 +166,17 @@ test('an abort mid-run stops the worker and rejects the run', async (t) => {
 test('threads must be 1 or 2', async (t) => {
   const error = await t.throwsAsync(runBatchPipeline({ inputs: [file('id\n1\n')], idColumn: 'id', threads: 3 as 2 }, new RunContext(), discardBatches()));
   t.is((error as { code?: string }).code, ErrorCode.INVALID_OPTION);
+});
+
+test('the worker reads plain files itself and leaves gzip and unreadable inputs to the parser: same outcome either way', async (t) => {
+  const text = generateText({ rows: 2000, seed: 11 }).text;
+  const gzipped = await sameBothWays(t, { inputs: [file(gzipSync(text))], idColumn: 'customer_id' });
+  const plain = await sameBothWays(t, { inputs: [file(text)], idColumn: 'customer_id' });
+  t.deepEqual(gzipped.batches, plain.batches);
+  const directory = join(root, 'a-directory.csv');
+  mkdirSync(directory);
+  const missing = await sameBothWays(t, { inputs: [join(root, 'missing.csv')], idColumn: 'customer_id' });
+  const notAFile = await sameBothWays(t, { inputs: [directory], idColumn: 'customer_id' });
+  t.is((missing.error as { code?: string }).code, ErrorCode.INPUT_UNREADABLE);
+  t.is((notAFile.error as { code?: string }).code, ErrorCode.INPUT_UNREADABLE);
 });

@@ -72,7 +72,7 @@ async function* readFileChunks(path: string): AsyncGenerator<Buffer> {
   }
 }
 
-function unreadable(path: string, reason: string, cause?: unknown): BulkpipeError {
+export function unreadable(path: string, reason: string, cause?: unknown): BulkpipeError {
   return new BulkpipeError(ErrorCode.INPUT_UNREADABLE, `Cannot read input ${path}: ${reason}.`, { source: path }, { cause });
 }
 
