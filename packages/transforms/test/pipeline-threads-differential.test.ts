@@ -172,7 +172,10 @@ test('the worker reads plain files itself and leaves gzip and unreadable inputs 
   const text = generateText({ rows: 2000, seed: 11 }).text;
   const gzipped = await sameBothWays(t, { inputs: [file(gzipSync(text))], idColumn: 'customer_id' });
   const plain = await sameBothWays(t, { inputs: [file(text)], idColumn: 'customer_id' });
-  t.deepEqual(gzipped.batches, plain.batches);
+  t.deepEqual(
+    gzipped.batches.map((batch) => batch.body),
+    plain.batches.map((batch) => batch.body),
+  );
   const directory = join(root, 'a-directory.csv');
   mkdirSync(directory);
   const missing = await sameBothWays(t, { inputs: [join(root, 'missing.csv')], idColumn: 'customer_id' });
