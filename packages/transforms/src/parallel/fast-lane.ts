@@ -40,6 +40,8 @@ const COPY = 0;
 const ESCAPE = 1;
 const FIELD_END = 2;
 const NOT_FAST = 3;
+const LINE_END = 4;
+const CARRIAGE_RETURN = 5;
 
 const HEX = new Uint8Array([...'0123456789ABCDEF'].map((c) => c.charCodeAt(0)));
 
@@ -85,6 +87,8 @@ export class FastLane {
   private delimiterByte = COMMA;
   /** Records this lane encoded itself (the rest went to the parse step). */
   fastRecords = 0;
+  /** Longest record (without its line ending) the lane takes. */
+  private maxFastRecordBytes = MAX_FAST_RECORD_BYTES;
 
   constructor(private readonly options: FastLaneOptions) {
     this.mode = 'starting';
@@ -190,8 +194,11 @@ export class FastLane {
     plan.plan.headers.forEach((header, i) => (this.attributeOf[columns.indexOf(header)] = i));
     this.delimiterByte = code;
     for (let b = 0; b < 256; b++) this.byteClass[b] = isUnreserved(b) ? COPY : ESCAPE;
-    for (const b of [COMMA, CR, LF, 0]) this.byteClass[b] = NOT_FAST;
+    for (const b of [COMMA, 0]) this.byteClass[b] = NOT_FAST;
+    this.byteClass[LF] = LINE_END;
+    this.byteClass[CR] = CARRIAGE_RETURN;
     this.byteClass[code] = FIELD_END;
+    this.maxFastRecordBytes = Math.min(MAX_FAST_RECORD_BYTES, this.options.maxRecordBytes);
     return true;
   }
 
@@ -218,15 +225,15 @@ export class FastLane {
       return;
     }
     let pos = 0;
-    let nextLf = -1;
-    let nextQuote = -1;
-    let nextCr = -1;
     while (pos < end) {
-      if (nextLf < pos) nextLf = data.indexOf(LF, pos);
-      const lf = nextLf;
-      if (nextQuote < pos) nextQuote = indexOrEnd(data, QUOTE, pos, end);
-      if (nextCr < pos) nextCr = indexOrEnd(data, CR, pos, end);
-      if (nextQuote < lf) {
+      // Most lines: one pass over the bytes finds the cells, encodes them and finds the line's end.
+      const next = this.encodeLine(data, pos, end);
+      if (next >= 0) {
+        pos = next;
+        continue;
+      }
+      const lf = data.indexOf(LF, pos);
+      if (indexOrEnd(data, QUOTE, pos, lf) < lf) {
         // A quote: the record may span lines; find its end as the scanner would.
         const terminator = recordEnd(data, pos, this.delimiterByte);
         if (terminator < 0) break; // not complete in this chunk
@@ -236,32 +243,15 @@ export class FastLane {
           return;
         }
         const after = data[terminator] === CR ? terminator + 2 : terminator + 1;
-        // One line (its quoted cells hold no line break): the lane may take it; else the step.
-        if (after !== lf + 1 || !this.tryFast(data, pos, terminator)) this.toStep(data, pos, after);
+        this.toStep(data, pos, after);
         pos = after;
         continue;
       }
-      if (nextCr < lf - 1) {
-        // A lone CR (no quotes before the LF): the step splits these lines itself.
-        this.toStep(data, pos, lf + 1);
-        pos = lf + 1;
-        continue;
-      }
-      const contentEnd = nextCr === lf - 1 ? lf - 1 : lf;
-      if (contentEnd === pos) this.line++; // a blank line
-      else if (!this.tryFast(data, pos, contentEnd)) this.toStep(data, pos, lf + 1);
+      // No quote before the LF: the line (or, with a lone CR, the lines) to the step.
+      this.toStep(data, pos, lf + 1);
       pos = lf + 1;
     }
     this.keepCarry(data, pos);
-  }
-
-  /** The one-line record `data[start, end)` (its line ending excluded) through the lane, if it can take it. */
-  private tryFast(data: Buffer, start: number, end: number): boolean {
-    if (end - start > MAX_FAST_RECORD_BYTES || end - start > this.options.maxRecordBytes || !this.encodeRecord(data, start, end)) return false;
-    this.options.ctx.counters.read++;
-    this.fastRecords++;
-    this.line++;
-    return true;
   }
 
   private keepCarry(data: Buffer, from: number): void {
@@ -291,34 +281,52 @@ export class FastLane {
   }
 
   /**
-   * Encodes the one-line record `data[start, end)` at `target.rowStart` and keeps it; false when it is not
-   * certain to pass the rules unchanged (nothing is kept then).
+   * Takes the line starting at `start` (a record start; an LF comes before `limit`) through the lane: a blank
+   * line is counted, a record encoded at `target.rowStart` and kept. Returns where the next line starts, or -1
+   * (nothing kept, nothing counted) when the record is not certain to pass the rules unchanged or does not end
+   * on this line — the caller then hands it to the step.
    */
-  private encodeRecord(data: Buffer, start: number, end: number): boolean {
+  private encodeLine(data: Buffer, start: number, limit: number): number {
     const delimiter = this.delimiterByte;
+    const stop = Math.min(limit, start + this.maxFastRecordBytes + 2); // the content, then at most CR LF
+    // A blank line.
+    if (data[start] === LF || (data[start] === CR && data[start + 1] === LF)) {
+      this.line++;
+      return data[start] === LF ? start + 1 : start + 2;
+    }
     // The id's cell (unquoted: a quoted id goes to the step).
     let p = start;
     for (let column = 0; column < this.idColumn; column++) {
-      p = data[p] === QUOTE ? quotedEnd(data, p, end) : p;
-      while (p < end && data[p] !== delimiter) p++;
-      if (p >= end) return false; // the row ends before the id column (or a quote does not close)
+      if (data[p] === QUOTE) p = quotedEnd(data, p, stop);
+      for (;;) {
+        if (p >= stop) return -1;
+        const b = data[p]!;
+        if (b === delimiter) break;
+        if (b === LF || b === CR) return -1; // the row ends before the id column
+        p++;
+      }
       p++;
     }
     const idStart = p;
     let digits = 0;
-    while (p < end) {
+    for (;;) {
+      if (p >= stop) return -1;
       const b = data[p]!;
-      if (b === delimiter) break;
-      if (FAST_ID_BYTE[b] === 0 || b === QUOTE) return false;
+      if (b === delimiter || b === LF) break;
+      if (b === CR) {
+        if (data[p + 1] !== LF) return -1; // a lone CR: the step's to split
+        break;
+      }
+      if (FAST_ID_BYTE[b] === 0 || b === QUOTE) return -1;
       if (b >= 0x30 && b <= 0x39) digits++;
       p++;
     }
     const idEnd = p;
     const idLength = idEnd - idStart;
-    if (idLength === 0 || idLength > MAX_FAST_ID_BYTES || (idLength === ECID_DIGITS && digits === ECID_DIGITS)) return false;
+    if (idLength === 0 || idLength > MAX_FAST_ID_BYTES || (idLength === ECID_DIGITS && digits === ECID_DIGITS)) return -1;
 
     const target = this.options.target;
-    let w = target.ensure(target.rowStart, 3 * (end - start) + 1);
+    let w = target.ensure(target.rowStart, 3 * (stop - start) + 2);
     const out = target.buf;
     const rowStart = w;
     for (let i = idStart; i < idEnd; i++) {
@@ -338,53 +346,55 @@ export class FastLane {
     const attributeOf = this.attributeOf;
     const columns = this.columnCount;
     let mask = 0;
+    let contentEnd: number; // where the line's content ends: at its LF, or the CR of its CRLF
     p = start;
     for (let column = 0; ; ) {
+      // Each cell leaves p at its delimiter or at the end of the line's content.
       if (column === this.idColumn) {
         p = idEnd;
       } else {
         let o = w + 1;
-        let length: number;
+        let length = 0;
         if (data[p] === QUOTE) {
-          // A quoted cell on one line: `""` is a quote; after the closing quote only the delimiter may follow.
-          let q = p + 1;
-          length = 0;
+          // A quoted cell on one line: `""` is a quote; after the closing quote only the delimiter or the end.
+          p++;
           for (;;) {
-            if (q >= end) return false; // not closed on this line
-            const b = data[q]!;
+            if (p >= stop) return -1;
+            const b = data[p]!;
             if (b === QUOTE) {
-              if (q + 1 < end && data[q + 1] === QUOTE) {
+              if (data[p + 1] === QUOTE) {
                 out[o] = PERCENT;
                 out[o + 1] = 0x32;
                 out[o + 2] = 0x32;
                 o += 3;
                 length++;
-                q += 2;
+                p += 2;
                 continue;
               }
-              q++;
+              p++;
               break;
             }
             const kind = byteClass[b];
             if (kind === COPY) {
               out[o++] = b;
-            } else if (kind === NOT_FAST || b === COMMA) {
-              return false; // a comma (even as the delimiter: inside quotes it is data), CR, LF or NUL
-            } else {
-              // ESCAPE, or another delimiter, which is data inside quotes
-              out[o] = PERCENT;
+            } else if (kind === ESCAPE || (kind === FIELD_END && b !== COMMA)) {
+              out[o] = PERCENT; // another delimiter is data inside quotes
               out[o + 1] = HEX[b >> 4]!;
               out[o + 2] = HEX[b & 15]!;
               o += 3;
+            } else {
+              return -1; // a comma, NUL, CR or LF (a value on several lines): the rules' to judge
             }
             length++;
-            q++;
+            p++;
           }
-          if (q < end && data[q] !== delimiter) return false; // text after the closing quote: a malformed row
-          p = q;
+          if (p >= stop) return -1;
+          const after = data[p]!;
+          if (after !== delimiter && after !== LF && !(after === CR && data[p + 1] === LF)) return -1; // text after the closing quote
         } else {
           const cellStart = p;
-          while (p < end) {
+          for (;;) {
+            if (p >= stop) return -1;
             const b = data[p]!;
             const kind = byteClass[b];
             if (kind === COPY) {
@@ -394,16 +404,19 @@ export class FastLane {
               out[o + 1] = HEX[b >> 4]!;
               out[o + 2] = HEX[b & 15]!;
               o += 3;
-            } else if (kind === FIELD_END) {
+            } else if (kind === FIELD_END || kind === LINE_END) {
+              break;
+            } else if (kind === CARRIAGE_RETURN) {
+              if (data[p + 1] !== LF) return -1; // a lone CR: the step's to split
               break;
             } else {
-              return false; // a comma, NUL or CR: the value policy and the parser's flaws are the rules' to apply
+              return -1; // a comma or NUL: the value policy and the parser's flaws are the rules' to apply
             }
             p++;
           }
           length = p - cellStart;
         }
-        if (length > MAX_FAST_VALUE_BYTES) return false;
+        if (length > MAX_FAST_VALUE_BYTES) return -1;
         if (length > 0) {
           out[w] = COMMA;
           w = o;
@@ -411,14 +424,21 @@ export class FastLane {
         }
       }
       column++;
-      if (p >= end) break;
+      if (data[p] !== delimiter) {
+        contentEnd = p;
+        break;
+      }
       p++; // the delimiter
-      if (column >= columns) return false; // more cells than the header: a malformed row
+      if (column >= columns) return -1; // more cells than the header: a malformed row
     }
+    if (contentEnd - start > this.maxFastRecordBytes) return -1;
     const rawId = idBytes === idLength ? undefined : data.toString('latin1', idStart, idEnd);
     const shape = this.options.encoder.shapeOfMask(this.plan!, mask);
     this.options.keep(w, idBytes, shape.id, this.line, rawId);
-    return true;
+    this.options.ctx.counters.read++;
+    this.fastRecords++;
+    this.line++;
+    return data[contentEnd] === CR ? contentEnd + 2 : contentEnd + 1;
   }
 }
 
