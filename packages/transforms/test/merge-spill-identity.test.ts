@@ -137,7 +137,8 @@ test('many rows, duplicates far apart, partitions split again: the spill matches
 test('one id whose rows alone are over the budget stops the spilled merge with MEMORY_BUDGET_EXCEEDED, and cleans up', (t) => {
   const tempRoot = tempDirFor('one-id');
   const input: InputRecord[] = [];
-  for (let i = 0; i < 400; i++) input.push(wide(i, i % 2 === 0 ? 'the-one' : `other-${i}`));
+  // Folded on bytes, an id costs its merged row plus 16 bytes per line: 3,800 lines of one id are over 20 KB alone.
+  for (let i = 0; i < 4000; i++) input.push(wide(i, i % 20 !== 0 ? 'the-one' : `other-${i}`));
   const outcome = run(input, { maxMemoryBytes: BASE_BYTES + 20_000, tempDir: tempRoot, spillPartitions: 2 });
   t.is(outcome.error, ErrorCode.MEMORY_BUDGET_EXCEEDED);
   t.deepEqual(readdirSync(tempRoot), []);

@@ -4,12 +4,17 @@
  * disk) and nothing else. Rows are handed on in first-seen order, each with its first-seen sequence number
  * (the slot, or the number a spilled row carried), so partitions can be put back in the in-memory order.
  *
- * Ids seen once (the vast majority) stay as bytes in the arena. An id seen again becomes a MergedRow whose
- * values are the encoded strings (comparing encoded values is comparing values: the encoding is injective).
+ * Ids seen once (the vast majority) stay as bytes in the arena. An id seen again is folded on bytes for policies
+ * `last` and `first` (byte-fold.ts, folded-rows.ts: no attributes object, no value strings; ~10 µs per duplicate
+ * went to those objects and their re-serialization at the drain). Policy `reject` folds into a MergedRow whose
+ * values are the encoded strings (comparing encoded values is comparing values: the encoding is injective),
+ * which keeps which line set each value for its conflicts.
  */
 import type { ProfileRow, RowOrigin } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
 import type { ResolvedMergeOptions } from './merge-options.js';
+import { FoldKind, FoldPlanner } from './byte-fold.js';
+import { FoldedRows } from './folded-rows.js';
 import { MergedRow } from './merged-row.js';
 import { setOwn } from './own-attributes.js';
 import { RowArena } from './row-arena.js';
@@ -43,7 +48,11 @@ export class HeldRows {
   readonly arena: RowArena;
   /** Raw ids of slots whose id percent-encoding changed (the arena holds the encoded id). */
   private readonly rawIds = new Map<number, string>();
+  /** Policy `reject`: the ids seen more than once, as objects. */
   private readonly folded = new Map<number, MergedRow>();
+  /** Policies `last` and `first`: the ids seen more than once, as bytes. */
+  private readonly folds = new FoldedRows();
+  private readonly planner: FoldPlanner | undefined;
   /** First-seen sequence number per slot, when it is not the slot itself (a spilled partition). */
   private seqOf: Float64Array | undefined;
   private sideBytes = 0;
@@ -58,6 +67,7 @@ export class HeldRows {
     options: { arenaChunkBytes?: number; arenaHeadRoom?: number; trackSeq?: boolean } = {},
   ) {
     this.arena = new RowArena(options.arenaChunkBytes, options.arenaHeadRoom);
+    if (merge.policy !== 'reject') this.planner = new FoldPlanner(shapes, merge.policy);
     if (options.trackSeq) this.seqOf = new Float64Array(1024);
   }
 
@@ -66,7 +76,7 @@ export class HeldRows {
   }
 
   get estimatedBytes(): number {
-    return this.arena.estimatedBytes + this.sideBytes + (this.seqOf?.byteLength ?? 0);
+    return this.arena.estimatedBytes + this.sideBytes + this.folds.estimatedBytes + (this.seqOf?.byteLength ?? 0);
   }
 
   /**
@@ -114,6 +124,30 @@ export class HeldRows {
   /** Folds the row at `start` of the arena's current buffer into the row `held` holds for its id. */
   private fold(held: number, rawId: string | undefined, start: number, idBytes: number, end: number, shape: number, source: number, line: number): void {
     const arena = this.arena;
+    const planner = this.planner;
+    if (planner !== undefined) {
+      const folds = this.folds;
+      let row = folds.rowOf(held);
+      if (row < 0) {
+        const heldStart = arena.startOfSlot(held);
+        const heldEnd = heldStart + arena.lengthOfSlot(held);
+        const plan = planner.plan(arena.shapeOfSlot(held), false, shape);
+        row = folds.add(held, arena.sourceOfSlot(held), arena.lineOfSlot(held));
+        const at = folds.reserve(heldEnd - heldStart + end - start);
+        folds.place(row, at, planner.write(plan, folds.buf, at, arena.bufferOf(held), heldStart, heldEnd, idBytes, arena.buf, start + idBytes, end), plan.shape.id);
+        arena.markFolded(held);
+      } else {
+        const plan = planner.plan(folds.shapeOf(row), true, shape);
+        if (plan.kind !== FoldKind.HELD) {
+          const heldStart = folds.startOf(row);
+          const heldEnd = folds.endOf(row);
+          const at = folds.reserve(heldEnd - heldStart + end - start);
+          folds.place(row, at, planner.write(plan, folds.buf, at, folds.buf, heldStart, heldEnd, idBytes, arena.buf, start + idBytes, end), plan.shape.id);
+        }
+      }
+      folds.addOrigin(row, source, line);
+      return;
+    }
     const id = rawId ?? arena.buf.toString('latin1', start, start + idBytes);
     let merged = this.folded.get(held);
     if (merged === undefined) {
@@ -146,6 +180,38 @@ export class HeldRows {
     this.sideBytes += MERGED_ROW_BYTES + this.attributeBytes(merged.attributes) + ORIGIN_BYTES * merged.origins.length;
   }
 
+  /**
+   * Holds a row folded on bytes (read back from a spill): its bytes were just written at `arena.rowStart` and end at
+   * `end`, of merged shape `shape` (FoldPlanner's registry, as bytesFolded has it); `origins` every [source, line], flat; `rawId` when it differs from the encoded id.
+   * Its id must not be held yet (as for holdFolded).
+   */
+  holdFoldedBytes(rawId: string | undefined, idBytes: number, end: number, shape: number, origins: readonly number[], seq: number): void {
+    const arena = this.arena;
+    const folds = this.folds;
+    const start = arena.rowStart;
+    const at = folds.reserve(end - start);
+    arena.buf.copy(folds.buf, at, start, end);
+    if (arena.findOrCommit(idBytes, start + idBytes, -1, origins[0]!, origins[1]!) >= 0) {
+      throw new Error('bulkpipe bug: a folded row follows another row of its id in a spill partition');
+    }
+    const slot = arena.size - 1;
+    this.held(rawId, idBytes, seq);
+    arena.markFolded(slot);
+    const row = folds.add(slot, origins[0]!, origins[1]!);
+    folds.place(row, at, at + (end - start), shape);
+    for (let i = 2; i < origins.length; i += 2) folds.addOrigin(row, origins[i]!, origins[i + 1]!);
+  }
+
+  /** The row of `slot` folded on bytes, if its id was seen more than once (policies `last`, `first`): see bytesFolded. */
+  bytesFoldedAt(slot: number): number {
+    return this.arena.shapeOfSlot(slot) < 0 ? this.folds.rowOf(slot) : -1;
+  }
+
+  /** The folded rows store, for a row `bytesFoldedAt` names (a spill writes them out as they are). */
+  get bytesFolded(): FoldedRows {
+    return this.folds;
+  }
+
   /** The held row of `slot`, as the spill writes it: the raw id when it differs from the encoded one. */
   rawIdOf(slot: number): string | undefined {
     return this.rawIds.size > 0 ? this.rawIds.get(slot) : undefined;
@@ -170,8 +236,13 @@ export class HeldRows {
     const size = arena.size;
     arena.endLookups();
     for (let slot = 0; slot < size; slot++) {
-      const merged = this.foldedAt(slot);
-      if (merged !== undefined) {
+      const folded = this.bytesFoldedAt(slot);
+      const merged = folded < 0 ? this.foldedAt(slot) : undefined;
+      if (folded >= 0) {
+        const folds = this.folds;
+        const origins = folds.originsOf(folded);
+        target.row(folds.buf, folds.startOf(folded), folds.endOf(folded), arena.idBytesOfSlot(slot), this.planner!.registryShape(folds.shapeOf(folded)), this.rawIdOf(slot), folds.rowOrigins(folded, this.sources), origins[0]!, origins[1]!, this.seqAt(slot));
+      } else if (merged !== undefined) {
         if (merged.conflict !== undefined) target.conflict(merged, this.seqAt(slot));
         else this.addMerged(target, merged, slot);
         this.folded.delete(slot);
@@ -190,6 +261,7 @@ export class HeldRows {
     this.arena.clear();
     this.rawIds.clear();
     this.folded.clear();
+    this.folds.clear();
     this.sideBytes = 0;
     if (this.seqOf !== undefined) this.seqOf = new Float64Array(0);
   }

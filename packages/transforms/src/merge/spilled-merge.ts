@@ -30,11 +30,11 @@ const PARTITION_ARENA_BYTES = 8 * 1024 * 1024;
 
 /** The JSON of a record's extra: raw id, origins as [source, line], a folded row's state, a conflict. */
 interface Extra {
-  /** Raw id, when it differs from the encoded bytes (always for FOLDED and CONFLICT). */
+  /** Raw id, when it differs from the encoded bytes (always for CONFLICT and a FOLDED MergedRow). */
   r?: string;
   /** Every origin, [source index, line], for rows folded from several lines. */
   o?: [number, number][];
-  /** FOLDED: attribute names and encoded values, in the attributes object's key order. */
+  /** FOLDED MergedRow (policy `reject`): attribute names and encoded values, in the attributes object's key order. */
   n?: string[];
   v?: string[];
   /** FOLDED, policy `reject`: which origin set each value, [name index, origin index]. */
@@ -79,8 +79,17 @@ export class SpilledMerge {
       const start = arena.startOfSlot(slot);
       const idBytes = arena.idBytesOfSlot(slot);
       const writer = this.writers[partitionOf(buf, start, idBytes, 0, this.partitions)]!;
-      const merged = held.foldedAt(slot);
-      if (merged !== undefined) {
+      const folded = held.bytesFoldedAt(slot);
+      const merged = folded < 0 ? held.foldedAt(slot) : undefined;
+      if (folded >= 0) {
+        // A row folded on bytes is its bytes and shape, as a ROW, plus its origins (first one in source and line).
+        const folds = held.bytesFolded;
+        const flat = folds.originsOf(folded);
+        const origins: [number, number][] = [];
+        for (let i = 0; i < flat.length; i += 2) origins.push([flat[i]!, flat[i + 1]!]);
+        const extra: Extra = { r: held.rawIdOf(slot), o: origins };
+        writer.write(RecordKind.FOLDED, slot, folds.shapeOf(folded), flat[0]!, flat[1]!, folds.buf, folds.startOf(folded), folds.endOf(folded), idBytes, JSON.stringify(extra));
+      } else if (merged !== undefined) {
         writer.write(RecordKind.FOLDED, slot, -1, -1, 0, buf, start, start + idBytes, idBytes, JSON.stringify(foldedExtra(merged, this.sources)));
       } else {
         const rawId = held.rawIdOf(slot);
@@ -134,7 +143,9 @@ export class SpilledMerge {
       const at = arena.ensure(arena.rowStart, bytes);
       reader.buf.copy(arena.buf, at, reader.start, reader.end);
       const extra = reader.extra === undefined ? undefined : (JSON.parse(reader.extra) as Extra);
-      if (reader.kind === RecordKind.FOLDED) {
+      if (reader.kind === RecordKind.FOLDED && reader.shape >= 0) {
+        rows.holdFoldedBytes(extra!.r, reader.idBytes, at + bytes, reader.shape, extra!.o!.flat(), reader.seq);
+      } else if (reader.kind === RecordKind.FOLDED) {
         rows.holdFolded(restoreFolded(extra!, this.sources), reader.idBytes, reader.seq);
       } else {
         if (rows.hold(extra?.r, reader.idBytes, at + bytes, reader.shape, reader.source, reader.line, reader.seq)) folds++;

@@ -1,0 +1,136 @@
+/**
+ * The rows of ids seen more than once, folded on bytes (policies `last` and `first`, see byte-fold.ts): each is
+ * its batch line bytes (encoded id, then `,value` per name of its shape) in one store Buffer, a shape (of the
+ * merged registry, see byte-fold.ts), and its origins (every input line, in order) as [source index, line].
+ *
+ * A row folded again is rewritten where it is when it still fits its room there, else moved to the end with some
+ * slack (a later value of policy `last` may be longer), so the store grows with the folded rows' sizes, not with
+ * the number of folds. The store never moves rows it holds except when it grows as a whole.
+ */
+import type { RowOrigin } from '@bulkpipe/core';
+
+const INITIAL_STORE_BYTES = 16 * 1024;
+const INITIAL_ROWS = 256;
+/** Room left after a row moved to the end, for longer values folded in later. */
+const SLACK_BYTES = 32;
+/** Heap estimate per folded row beyond its bytes: index entries, map entry, origins array. */
+const ROW_OVERHEAD_BYTES = 120;
+/** Per origin: two numbers in its row's origins array. */
+const ORIGIN_BYTES = 16;
+
+export class FoldedRows {
+  /** The store (allocated on the first fold); rows are `buf[startOf(i), +lengthOf(i))`. Re-read after `reserve` (it may grow). */
+  buf: Buffer = Buffer.alloc(0);
+  private used = 0;
+  private size = 0;
+  private originCount = 0;
+  private starts: Int32Array = new Int32Array(INITIAL_ROWS);
+  private lengths: Int32Array = new Int32Array(INITIAL_ROWS);
+  private rooms: Int32Array = new Int32Array(INITIAL_ROWS);
+  private shapes: Int32Array = new Int32Array(INITIAL_ROWS);
+  private origins: number[][] = [];
+  /** Held slot → folded row. */
+  private readonly rowOfSlot = new Map<number, number>();
+
+  /** Bytes of the rows (with their slack and the room moved rows left), as RowArena counts its rows, plus the index. */
+  get estimatedBytes(): number {
+    return this.used + this.size * ROW_OVERHEAD_BYTES + this.originCount * ORIGIN_BYTES;
+  }
+
+  /** The folded row of a held slot, or -1. */
+  rowOf(slot: number): number {
+    return this.rowOfSlot.size > 0 ? (this.rowOfSlot.get(slot) ?? -1) : -1;
+  }
+
+  /** A new folded row for `slot`, first seen at `source`, `line`; write its bytes with `reserve` and `place`. */
+  add(slot: number, source: number, line: number): number {
+    const row = this.size++;
+    if (row === this.starts.length) this.grow(row * 2);
+    this.starts[row] = 0;
+    this.lengths[row] = 0;
+    this.rooms[row] = 0;
+    this.shapes[row] = -1;
+    this.origins.push([source, line]);
+    this.originCount++;
+    this.rowOfSlot.set(slot, row);
+    return row;
+  }
+
+  /** Adds a later line to a folded row's origins. */
+  addOrigin(row: number, source: number, line: number): void {
+    this.origins[row]!.push(source, line);
+    this.originCount++;
+  }
+
+  /** Where up to `bytes` bytes of a row can be written now: the end of the store (grown if needed). */
+  reserve(bytes: number): number {
+    const need = this.used + bytes + SLACK_BYTES;
+    if (need > this.buf.length) {
+      const wider = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2, INITIAL_STORE_BYTES));
+      this.buf.copy(wider, 0, 0, this.used);
+      this.buf = wider;
+    }
+    return this.used;
+  }
+
+  /** Makes `buf[at, end)`, written at what `reserve` returned, the bytes of `row`, of shape `shape`. */
+  place(row: number, at: number, end: number, shape: number): void {
+    const length = end - at;
+    if (length <= this.rooms[row]!) {
+      this.buf.copy(this.buf, this.starts[row]!, at, end);
+    } else {
+      this.starts[row] = at;
+      this.rooms[row] = length + SLACK_BYTES;
+      this.used = at + length + SLACK_BYTES;
+    }
+    this.lengths[row] = length;
+    this.shapes[row] = shape;
+  }
+
+  startOf(row: number): number {
+    return this.starts[row]!;
+  }
+  endOf(row: number): number {
+    return this.starts[row]! + this.lengths[row]!;
+  }
+  shapeOf(row: number): number {
+    return this.shapes[row]!;
+  }
+  /** Every origin, [source, line] flat. */
+  originsOf(row: number): readonly number[] {
+    return this.origins[row]!;
+  }
+
+  /** The origins as RowOrigin objects (sources by index). */
+  rowOrigins(row: number, sources: readonly string[]): RowOrigin[] {
+    const flat = this.origins[row]!;
+    const origins: RowOrigin[] = [];
+    for (let i = 0; i < flat.length; i += 2) origins.push({ source: sources[flat[i]!]!, line: flat[i + 1]! });
+    return origins;
+  }
+
+  clear(): void {
+    this.buf = Buffer.alloc(0);
+    this.used = 0;
+    this.size = 0;
+    this.originCount = 0;
+    this.starts = new Int32Array(INITIAL_ROWS);
+    this.lengths = new Int32Array(INITIAL_ROWS);
+    this.rooms = new Int32Array(INITIAL_ROWS);
+    this.shapes = new Int32Array(INITIAL_ROWS);
+    this.origins = [];
+    this.rowOfSlot.clear();
+  }
+
+  private grow(rows: number): void {
+    const widen = (array: Int32Array): Int32Array => {
+      const wider = new Int32Array(rows);
+      wider.set(array);
+      return wider;
+    };
+    this.starts = widen(this.starts);
+    this.lengths = widen(this.lengths);
+    this.rooms = widen(this.rooms);
+    this.shapes = widen(this.shapes);
+  }
+}
