@@ -4,10 +4,12 @@
  * object and no value strings. Values compare as bytes: the percent-encoding is injective, and encoded
  * values hold no comma, so a row's values are the spans between its commas.
  *
- * Which value goes where depends only on the two shapes (values in a shape are never empty), so it is planned
- * once per pair of shapes: the merged names in the order MergedRow's attributes object would list them
- * (Object.keys: integer-like names first, then insertion order; `__proto__` an own key like any other), and
- * for each, the index of the value in the held or the incoming row.
+ * Which value goes where depends only on the two shapes (values in a shape are never empty): the merged names
+ * in the order MergedRow's attributes object would list them (Object.keys: held names, then new incoming
+ * names, in insertion order; integer-like names first, ascending; `__proto__` an own key like any other), and
+ * for each the index of the value in the held or the incoming row. Pairs of shapes rarely repeat (16k pairs in
+ * 20k folds of the reference export), so a fold plans from scratch, on name ids, and finds the merged shape by
+ * a hash of its name ids: no strings, objects or JSON keys per fold.
  *
  * Merged shapes live in a registry of their own (one per run's registry, shared by every HeldRows of the run)
  * until the drain: the run's registry must only grow in the order an encode worker interns shapes, which it
@@ -18,10 +20,10 @@ import { ShapeRegistry } from './row-shape.js';
 import type { RowShape } from './row-shape.js';
 
 const COMMA = 0x2c;
-/** Shape ids below this make a plan key held * 2^32 + incoming that stays an exact integer. */
-const MAX_KEYED_SHAPES = 2 ** 21;
 /** Values at most this long are copied byte by byte (cheaper than a Buffer.copy call for short spans). */
 const SHORT_COPY_BYTES = 24;
+/** A canonical integer: Object.keys may list it before the other names (the exact order then comes from an object). */
+const INTEGER_LIKE = /^(?:0|[1-9][0-9]*)$/;
 
 export const FoldKind = {
   /** The merged row is the held row as it is (policy `first`, nothing new): only the origins grow. */
@@ -32,31 +34,89 @@ export const FoldKind = {
   MIXED: 2,
 } as const;
 
+/** The plan of one fold. FoldPlanner reuses one object: read it before the next `plan` call. */
 export interface FoldPlan {
-  readonly kind: number;
+  kind: number;
   /** The merged row's shape, in the merged registry (see registryShape). */
-  readonly shape: RowShape;
-  /** Per merged value, in order: `i` for the held row's value i, `~i` (negative) for the incoming row's value i. */
-  readonly picks: Int32Array;
+  shape: number;
+  /** Per merged value, `count` of them: `i` for the held row's value i, `~i` (negative) for the incoming row's. */
+  picks: Int32Array;
+  count: number;
   /** Values in the wider of the two rows. */
-  readonly width: number;
+  width: number;
 }
 
-/** Merged shapes per run registry. */
-const mergedRegistries = new WeakMap<ShapeRegistry, MergedShapes>();
+/** The names and merged shapes of one run, shared by every FoldPlanner over its registry. */
+class RunNames {
+  readonly merged = new ShapeRegistry();
+  /** Merged shape id → its id in the run's registry once interned there (the drain), else -1. */
+  readonly inRun: number[] = [];
+  readonly names: string[] = [];
+  readonly integerLike: boolean[] = [];
+  /** Name ids per shape of the run's registry (made on first use) and per merged shape. */
+  readonly runIds: (Int32Array | undefined)[] = [];
+  readonly mergedIds: Int32Array[] = [];
+  private readonly idOf = new Map<string, number>();
+  /** Merged shapes by a hash of their name ids (one lookup per fold), and by the ids as text when hashes collide. */
+  private readonly byHash = new Map<number, number>();
+  private readonly byText = new Map<string, number>();
 
-interface MergedShapes {
-  readonly shapes: ShapeRegistry;
-  /** Merged shape id → its id in the run's registry, once interned there (the drain). */
-  readonly inRun: number[];
+  idOfName(name: string): number {
+    let id = this.idOf.get(name);
+    if (id === undefined) {
+      id = this.names.push(name) - 1;
+      this.idOf.set(name, id);
+      this.integerLike.push(INTEGER_LIKE.test(name));
+    }
+    return id;
+  }
+
+  idsOf(shape: RowShape): Int32Array {
+    const runIds = this.runIds;
+    let ids = runIds[shape.id];
+    if (ids === undefined) {
+      ids = Int32Array.from(shape.names, (name) => this.idOfName(name));
+      while (runIds.length <= shape.id) runIds.push(undefined); // filled in order: the array stays fast
+      runIds[shape.id] = ids;
+    }
+    return ids;
+  }
+
+  /** The merged shape of names `ids[0, count)`, in that order; `hash` is idsHash of them. */
+  mergedShape(ids: Int32Array, count: number, hash: number): number {
+    const known = this.byHash.get(hash);
+    if (known !== undefined && sameIds(this.mergedIds[known]!, ids, count)) return known;
+    const text = ids.subarray(0, count).join(',');
+    let shape = this.byText.get(text);
+    if (shape === undefined) {
+      const own = ids.slice(0, count);
+      shape = this.merged.intern(Array.from(own, (id) => this.names[id]!)).id;
+      this.mergedIds.push(own); // merged ids are interned in order: index = shape
+      this.byText.set(text, shape);
+      if (known === undefined) this.byHash.set(hash, shape);
+    }
+    return shape;
+  }
 }
 
-/** Fold plans of one policy over one shape registry, made on first use of each pair of shapes. */
+function sameIds(held: Int32Array, ids: Int32Array, count: number): boolean {
+  if (held.length !== count) return false;
+  for (let i = 0; i < count; i++) if (held[i] !== ids[i]) return false;
+  return true;
+}
+
+/** RunNames per run registry. */
+const runNamesOf = new WeakMap<ShapeRegistry, RunNames>();
+
+/** Plans the folds of one policy over one run's registry. */
 export class FoldPlanner {
-  /** Plans for a held row of the run's registry, and for one already folded (a merged shape). */
-  private readonly plans = new Map<number, FoldPlan>();
-  private readonly foldedPlans = new Map<number, FoldPlan>();
-  private readonly merged: MergedShapes;
+  private readonly run: RunNames;
+  private readonly current: FoldPlan = { kind: FoldKind.MIXED, shape: -1, picks: new Int32Array(64), count: 0, width: 0 };
+  /** Merged name ids of the fold at hand. */
+  private order: Int32Array = new Int32Array(64);
+  /** Per name id: 1 + its index in the held / incoming row of the fold at hand, else 0 (cleared after each). */
+  private heldAt: Int32Array = new Int32Array(64);
+  private incomingAt: Int32Array = new Int32Array(64);
   /** Value spans of the two rows being folded (reused; widened for wide shapes). */
   private heldFrom: Int32Array = new Int32Array(64);
   private heldTo: Int32Array = new Int32Array(64);
@@ -67,12 +127,12 @@ export class FoldPlanner {
     private readonly shapes: ShapeRegistry,
     private readonly policy: 'last' | 'first',
   ) {
-    let merged = mergedRegistries.get(shapes);
-    if (merged === undefined) {
-      merged = { shapes: new ShapeRegistry(), inRun: [] };
-      mergedRegistries.set(shapes, merged);
+    let run = runNamesOf.get(shapes);
+    if (run === undefined) {
+      run = new RunNames();
+      runNamesOf.set(shapes, run);
     }
-    this.merged = merged;
+    this.run = run;
   }
 
   /**
@@ -80,25 +140,81 @@ export class FoldPlanner {
    * incoming row of shape `incoming` (the run's registry).
    */
   plan(held: number, heldFolded: boolean, incoming: number): FoldPlan {
-    const plans = heldFolded ? this.foldedPlans : this.plans;
-    const key = held < MAX_KEYED_SHAPES && incoming < MAX_KEYED_SHAPES ? held * 2 ** 32 + incoming : -1;
-    let plan = key >= 0 ? plans.get(key) : undefined;
-    if (plan === undefined) {
-      const heldShape = (heldFolded ? this.merged.shapes : this.shapes).shapes[held]!;
-      plan = makePlan(this.merged.shapes, heldShape, this.shapes.shapes[incoming]!, this.policy);
-      if (key >= 0) plans.set(key, plan);
+    const run = this.run;
+    const heldIds = heldFolded ? run.mergedIds[held]! : run.idsOf(this.shapes.shapes[held]!);
+    const incomingIds = run.idsOf(this.shapes.shapes[incoming]!);
+    const heldCount = heldIds.length;
+    const incomingCount = incomingIds.length;
+    const plan = this.current;
+    if (heldCount + incomingCount > plan.picks.length) {
+      plan.picks = new Int32Array(2 * (heldCount + incomingCount));
+      this.order = new Int32Array(plan.picks.length);
     }
+    if (run.names.length > this.heldAt.length) {
+      this.heldAt = new Int32Array(2 * run.names.length);
+      this.incomingAt = new Int32Array(2 * run.names.length);
+    }
+    const heldAt = this.heldAt;
+    const incomingAt = this.incomingAt;
+    const order = this.order;
+    let integerLike = false;
+    for (let j = 0; j < heldCount; j++) {
+      const id = heldIds[j]!;
+      heldAt[id] = j + 1;
+      order[j] = id;
+      if (run.integerLike[id]) integerLike = true;
+    }
+    let count = heldCount;
+    for (let i = 0; i < incomingCount; i++) {
+      const id = incomingIds[i]!;
+      incomingAt[id] = i + 1;
+      if (heldAt[id] === 0) order[count++] = id;
+      if (run.integerLike[id]) integerLike = true;
+    }
+    if (integerLike) this.objectOrder(count);
+    const picks = plan.picks;
+    const last = this.policy === 'last';
+    let asHeld = count === heldCount;
+    let asIncoming = count === incomingCount;
+    let hash = 0x811c9dc5;
+    for (let k = 0; k < count; k++) {
+      const id = order[k]!;
+      hash = Math.imul(hash ^ id, 0x01000193);
+      const h = heldAt[id]!;
+      const i = incomingAt[id]!;
+      const pick = (last ? i === 0 : h !== 0) ? h - 1 : ~(i - 1);
+      picks[k] = pick;
+      if (pick !== k) asHeld = false;
+      if (pick !== ~k) asIncoming = false;
+    }
+    for (let j = 0; j < heldCount; j++) heldAt[heldIds[j]!] = 0;
+    for (let i = 0; i < incomingCount; i++) incomingAt[incomingIds[i]!] = 0;
+    plan.kind = asHeld ? FoldKind.HELD : asIncoming ? FoldKind.INCOMING : FoldKind.MIXED;
+    plan.shape = run.mergedShape(order, count, hash);
+    plan.count = count;
+    plan.width = Math.max(heldCount, incomingCount);
     return plan;
   }
 
   /** The id in the run's registry of merged shape `merged`: only once the input is over (see above). */
   registryShape(merged: number): number {
-    let id = this.merged.inRun[merged];
-    if (id === undefined) {
-      id = this.shapes.intern(this.merged.shapes.shapes[merged]!.names).id;
-      this.merged.inRun[merged] = id;
+    const run = this.run;
+    while (run.inRun.length <= merged) run.inRun.push(-1);
+    let id = run.inRun[merged]!;
+    if (id < 0) {
+      id = this.shapes.intern(run.merged.shapes[merged]!.names).id;
+      run.inRun[merged] = id;
     }
     return id;
+  }
+
+  /** Puts `order[0, count)` (insertion order) in the order Object.keys lists those names of an attributes object. */
+  private objectOrder(count: number): void {
+    const run = this.run;
+    const probe: Record<string, string> = {};
+    for (let k = 0; k < count; k++) setOwn(probe, run.names[this.order[k]!]!, '');
+    let k = 0;
+    for (const name of Object.keys(probe)) this.order[k++] = run.idOfName(name);
   }
 
   /**
@@ -119,7 +235,7 @@ export class FoldPlanner {
     spans(heldBuf, heldStart + idBytes, heldEnd, heldFrom, heldTo);
     spans(incomingBuf, incomingValues, incomingEnd, incomingFrom, incomingTo);
     const picks = plan.picks;
-    for (let i = 0; i < picks.length; i++) {
+    for (let i = 0; i < plan.count; i++) {
       const pick = picks[i]!;
       dst[o++] = COMMA;
       o = pick >= 0 ? copySpan(heldBuf, heldFrom[pick]!, heldTo[pick]!, dst, o) : copySpan(incomingBuf, incomingFrom[~pick]!, incomingTo[~pick]!, dst, o);
@@ -151,32 +267,4 @@ function copySpan(src: Buffer, from: number, to: number, dst: Buffer, at: number
   if (to - from > SHORT_COPY_BYTES) return at + src.copy(dst, at, from, to);
   for (let p = from; p < to; p++) dst[at++] = src[p]!;
   return at;
-}
-
-/** What MergedRow.fold then writeMergedRow make of two rows of these shapes, as a plan (its shape in `shapes`). */
-function makePlan(shapes: ShapeRegistry, held: RowShape, incoming: RowShape, policy: 'last' | 'first'): FoldPlan {
-  // The attributes object MergedRow holds: the held row's names, then the incoming row's, set with setOwn.
-  const probe: Record<string, string> = {};
-  const heldIndex = new Map<string, number>();
-  const incomingIndex = new Map<string, number>();
-  held.names.forEach((name, i) => {
-    setOwn(probe, name, '');
-    heldIndex.set(name, i);
-  });
-  incoming.names.forEach((name, i) => {
-    setOwn(probe, name, '');
-    incomingIndex.set(name, i);
-  });
-  const names = Object.keys(probe);
-  const picks = new Int32Array(names.length);
-  names.forEach((name, i) => {
-    const fromHeld = heldIndex.get(name);
-    const fromIncoming = incomingIndex.get(name);
-    picks[i] = (policy === 'last' ? fromIncoming === undefined : fromHeld !== undefined) ? fromHeld! : ~fromIncoming!;
-  });
-  const shape = shapes.intern(names);
-  let kind: number = FoldKind.MIXED;
-  if (picks.every((pick, i) => pick === i) && picks.length === held.names.length) kind = FoldKind.HELD;
-  else if (picks.every((pick, i) => pick === ~i) && picks.length === incoming.names.length) kind = FoldKind.INCOMING;
-  return Object.freeze({ kind, shape, picks, width: Math.max(held.names.length, incoming.names.length) });
 }

@@ -93,6 +93,9 @@ export class HeldRows {
       return false;
     }
     this.fold(held, rawId, start, idBytes, end, shape, source, line);
+    // Counted as holdPlaced's arena counts a dropped row (its gap): one thread and two reach the budget at the same
+    // row, so they spill (or stop) at the same row, with the same counters.
+    this.sideBytes += end - start + 1;
     return true;
   }
 
@@ -134,7 +137,7 @@ export class HeldRows {
         const plan = planner.plan(arena.shapeOfSlot(held), false, shape);
         row = folds.add(held, arena.sourceOfSlot(held), arena.lineOfSlot(held));
         const at = folds.reserve(heldEnd - heldStart + end - start);
-        folds.place(row, at, planner.write(plan, folds.buf, at, arena.bufferOf(held), heldStart, heldEnd, idBytes, arena.buf, start + idBytes, end), plan.shape.id);
+        folds.place(row, at, planner.write(plan, folds.buf, at, arena.bufferOf(held), heldStart, heldEnd, idBytes, arena.buf, start + idBytes, end), plan.shape);
         arena.markFolded(held);
       } else {
         const plan = planner.plan(folds.shapeOf(row), true, shape);
@@ -142,7 +145,7 @@ export class HeldRows {
           const heldStart = folds.startOf(row);
           const heldEnd = folds.endOf(row);
           const at = folds.reserve(heldEnd - heldStart + end - start);
-          folds.place(row, at, planner.write(plan, folds.buf, at, folds.buf, heldStart, heldEnd, idBytes, arena.buf, start + idBytes, end), plan.shape.id);
+          folds.place(row, at, planner.write(plan, folds.buf, at, folds.bufferOf(row), heldStart, heldEnd, idBytes, arena.buf, start + idBytes, end), plan.shape);
         }
       }
       folds.addOrigin(row, source, line);
@@ -241,7 +244,7 @@ export class HeldRows {
       if (folded >= 0) {
         const folds = this.folds;
         const origins = folds.originsOf(folded);
-        target.row(folds.buf, folds.startOf(folded), folds.endOf(folded), arena.idBytesOfSlot(slot), this.planner!.registryShape(folds.shapeOf(folded)), this.rawIdOf(slot), folds.rowOrigins(folded, this.sources), origins[0]!, origins[1]!, this.seqAt(slot));
+        target.row(folds.bufferOf(folded), folds.startOf(folded), folds.endOf(folded), arena.idBytesOfSlot(slot), this.planner!.registryShape(folds.shapeOf(folded)), this.rawIdOf(slot), folds.rowOrigins(folded, this.sources), origins[0]!, origins[1]!, this.seqAt(slot));
       } else if (merged !== undefined) {
         if (merged.conflict !== undefined) target.conflict(merged, this.seqAt(slot));
         else this.addMerged(target, merged, slot);

@@ -88,7 +88,7 @@ export class SpilledMerge {
         const origins: [number, number][] = [];
         for (let i = 0; i < flat.length; i += 2) origins.push([flat[i]!, flat[i + 1]!]);
         const extra: Extra = { r: held.rawIdOf(slot), o: origins };
-        writer.write(RecordKind.FOLDED, slot, folds.shapeOf(folded), flat[0]!, flat[1]!, folds.buf, folds.startOf(folded), folds.endOf(folded), idBytes, JSON.stringify(extra));
+        writer.write(RecordKind.FOLDED, slot, folds.shapeOf(folded), flat[0]!, flat[1]!, folds.bufferOf(folded), folds.startOf(folded), folds.endOf(folded), idBytes, JSON.stringify(extra));
       } else if (merged !== undefined) {
         writer.write(RecordKind.FOLDED, slot, -1, -1, 0, buf, start, start + idBytes, idBytes, JSON.stringify(foldedExtra(merged, this.sources)));
       } else {
