@@ -239,19 +239,20 @@ export class HeldRows {
     const size = arena.size;
     arena.endLookups();
     for (let slot = 0; slot < size; slot++) {
-      const folded = this.bytesFoldedAt(slot);
-      const merged = folded < 0 ? this.foldedAt(slot) : undefined;
-      if (folded >= 0) {
+      const shape = arena.shapeOfSlot(slot);
+      if (shape >= 0) {
+        const start = arena.startOfSlot(slot);
+        target.row(arena.bufferOf(slot), start, start + arena.lengthOfSlot(slot), arena.idBytesOfSlot(slot), shape, this.rawIdOf(slot), undefined, arena.sourceOfSlot(slot), arena.lineOfSlot(slot), this.seqAt(slot), true);
+      } else if (this.folds.rowOf(slot) >= 0) {
         const folds = this.folds;
+        const folded = folds.rowOf(slot);
         const origins = folds.originsOf(folded);
         target.row(folds.bufferOf(folded), folds.startOf(folded), folds.endOf(folded), arena.idBytesOfSlot(slot), this.planner!.registryShape(folds.shapeOf(folded)), this.rawIdOf(slot), folds.rowOrigins(folded, this.sources), origins[0]!, origins[1]!, this.seqAt(slot));
-      } else if (merged !== undefined) {
+      } else {
+        const merged = this.folded.get(slot)!;
         if (merged.conflict !== undefined) target.conflict(merged, this.seqAt(slot));
         else this.addMerged(target, merged, slot);
         this.folded.delete(slot);
-      } else {
-        const start = arena.startOfSlot(slot);
-        target.row(arena.bufferOf(slot), start, start + arena.lengthOfSlot(slot), arena.idBytesOfSlot(slot), arena.shapeOfSlot(slot), this.rawIdOf(slot), undefined, arena.sourceOfSlot(slot), arena.lineOfSlot(slot), this.seqAt(slot), true);
       }
       if (slot % RELEASE_EVERY === 0) arena.releaseBefore(slot);
       if (slot % every === every - 1 || ready()) yield;
