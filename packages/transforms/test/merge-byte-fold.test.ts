@@ -1,7 +1,8 @@
 /**
- * The byte fold of HeldRows (policies last and first; reject keeps MergedRow) against the object fold it replaced:
- * each row's non-empty values as an attributes object, folded with MergedRow.fold and written with writeMergedRow.
- * Same bytes, same shape names (in the attributes object's key order), same origins, same conflicts.
+ * The byte fold of HeldRows against the object fold it replaced: each row's non-empty values as an attributes
+ * object, folded with MergedRow.fold and written with writeMergedRow. Same bytes, same shape names (in the
+ * attributes object's key order), same origins; under policy reject the same conflicts (attribute, and which
+ * two lines disagree: what the rejects say).
  */
 import test from 'ava';
 import fc from 'fast-check';
@@ -50,7 +51,13 @@ function encode(row: Row, shapes: ShapeRegistry): { bytes: Buffer; idBytes: numb
   return { bytes: Buffer.from(id + names.map((name) => `,${attributes[name]!}`).join(''), 'latin1'), idBytes: id.length, shape: shapes.intern(names).id };
 }
 
-function byteFold(rows: readonly Row[], policy: MergePolicy, chunkBytes: number): { rows: Out[]; conflicts: number[][] } {
+/** What a conflict's rejects are made of: the id, every line, the attribute and the two lines that disagree. */
+function describeConflict(row: MergedRow): unknown {
+  const { attribute, held, incoming } = row.conflict!;
+  return { id: row.id, lines: row.origins.map((origin) => origin.line), attribute, held: row.origins.indexOf(held), incoming: row.origins.indexOf(incoming) };
+}
+
+function byteFold(rows: readonly Row[], policy: MergePolicy, chunkBytes: number): { rows: Out[]; conflicts: unknown[] } {
   const shapes = new ShapeRegistry();
   const held = new HeldRows(resolveMergeOptions({ policy }), new RunContext(), shapes, SOURCES, { arenaChunkBytes: chunkBytes });
   rows.forEach((row, i) => {
@@ -69,13 +76,13 @@ function byteFold(rows: readonly Row[], policy: MergePolicy, chunkBytes: number)
     }
   });
   const out: Out[] = [];
-  const conflicts: number[][] = [];
+  const conflicts: unknown[] = [];
   const drain = held.drain({
     row(src, start, end, _idBytes, shape, rawId, origins, source, line) {
       out.push({ line: src.toString('latin1', start, end), names: shapes.shapes[shape]!.names, rawId, origins: origins ? [...origins] : [{ source: SOURCES[source]!, line }] });
     },
     conflict(row) {
-      conflicts.push(row.origins.map((origin) => origin.line));
+      conflicts.push(describeConflict(row));
     },
   });
   for (const _ of drain);
@@ -83,7 +90,7 @@ function byteFold(rows: readonly Row[], policy: MergePolicy, chunkBytes: number)
 }
 
 /** The fold before bytes: MergedRow over attributes objects of encoded values, written by writeMergedRow. */
-function objectFold(rows: readonly Row[], policy: MergePolicy): { rows: Out[]; conflicts: number[][] } {
+function objectFold(rows: readonly Row[], policy: MergePolicy): { rows: Out[]; conflicts: unknown[] } {
   const shapes = new ShapeRegistry();
   const groups = new Map<string, Row[]>();
   for (const row of rows) {
@@ -92,7 +99,7 @@ function objectFold(rows: readonly Row[], policy: MergePolicy): { rows: Out[]; c
     else groups.set(row.id, [row]);
   }
   const out: Out[] = [];
-  const conflicts: number[][] = [];
+  const conflicts: unknown[] = [];
   for (const [id, group] of groups) {
     const encoded = group.map((row) => encode(row, shapes));
     const first = encoded[0]!;
@@ -106,7 +113,7 @@ function objectFold(rows: readonly Row[], policy: MergePolicy): { rows: Out[]; c
     const merged = new MergedRow(id, attributesOfRow(first), [originOf(group[0]!)], policy === 'reject');
     for (let i = 1; i < group.length; i++) merged.fold({ id, attributes: attributesOfRow(encoded[i]!), origins: [originOf(group[i]!)] }, policy);
     if (merged.conflict !== undefined) {
-      conflicts.push(merged.origins.map((origin) => origin.line));
+      conflicts.push(describeConflict(merged));
       continue;
     }
     const written = writeMergedRow(merged, first.bytes, 0, first.idBytes, Buffer.alloc(16), shapes);

@@ -1,8 +1,11 @@
 /**
- * The fold of policies `last` and `first` on encoded bytes: a held row (`,value` per name of its shape) and a
+ * The fold of rows of one id on encoded bytes (every policy): a held row (`,value` per name of its shape) and a
  * later row of its id (the same, another shape) make the merged row's bytes and shape, with no attributes
  * object and no value strings. Values compare as bytes: the percent-encoding is injective, and encoded
  * values hold no comma, so a row's values are the spans between its commas.
+ *
+ * Policy `reject` keeps the held values (as `first`) and compares the values of names both rows have, for the
+ * first conflict.
  *
  * Which value goes where depends only on the two shapes (values in a shape are never empty): the merged names
  * in the order MergedRow's attributes object would list them (Object.keys: held names, then new incoming
@@ -44,6 +47,9 @@ export interface FoldPlan {
   count: number;
   /** Values in the wider of the two rows. */
   width: number;
+  /** Per incoming value, `incomingCount` of them: the index of the held value of its name, or -1 (policy `reject`). */
+  common: Int32Array;
+  incomingCount: number;
 }
 
 /** The names and merged shapes of one run, shared by every FoldPlanner over its registry. */
@@ -111,7 +117,7 @@ const runNamesOf = new WeakMap<ShapeRegistry, RunNames>();
 /** Plans the folds of one policy over one run's registry. */
 export class FoldPlanner {
   private readonly run: RunNames;
-  private readonly current: FoldPlan = { kind: FoldKind.MIXED, shape: -1, picks: new Int32Array(64), count: 0, width: 0 };
+  private readonly current: FoldPlan = { kind: FoldKind.MIXED, shape: -1, picks: new Int32Array(64), count: 0, width: 0, common: new Int32Array(64), incomingCount: 0 };
   /** Merged name ids of the fold at hand. */
   private order: Int32Array = new Int32Array(64);
   /** Per name id: 1 + its index in the held / incoming row of the fold at hand, else 0 (cleared after each). */
@@ -123,9 +129,10 @@ export class FoldPlanner {
   private incomingFrom: Int32Array = new Int32Array(64);
   private incomingTo: Int32Array = new Int32Array(64);
 
+  /** `policy` `reject` plans as `first` (held values stay; firstConflict tells when they would not). */
   constructor(
     private readonly shapes: ShapeRegistry,
-    private readonly policy: 'last' | 'first',
+    private readonly policy: 'last' | 'first' | 'reject',
   ) {
     let run = runNamesOf.get(shapes);
     if (run === undefined) {
@@ -148,6 +155,7 @@ export class FoldPlanner {
     const plan = this.current;
     if (heldCount + incomingCount > plan.picks.length) {
       plan.picks = new Int32Array(2 * (heldCount + incomingCount));
+      plan.common = new Int32Array(plan.picks.length);
       this.order = new Int32Array(plan.picks.length);
     }
     if (run.names.length > this.heldAt.length) {
@@ -165,9 +173,11 @@ export class FoldPlanner {
       if (run.integerLike[id]) integerLike = true;
     }
     let count = heldCount;
+    const common = plan.common;
     for (let i = 0; i < incomingCount; i++) {
       const id = incomingIds[i]!;
       incomingAt[id] = i + 1;
+      common[i] = heldAt[id]! - 1;
       if (heldAt[id] === 0) order[count++] = id;
       if (run.integerLike[id]) integerLike = true;
     }
@@ -193,7 +203,33 @@ export class FoldPlanner {
     plan.shape = run.mergedShape(order, count, hash);
     plan.count = count;
     plan.width = Math.max(heldCount, incomingCount);
+    plan.incomingCount = incomingCount;
     return plan;
+  }
+
+  /**
+   * Policy `reject`: the first incoming value (in the incoming row's order, as MergedRow.fold looks) whose name has
+   * another value in the held row, or -1. Rows as for `write`.
+   */
+  firstConflict(plan: FoldPlan, heldBuf: Buffer, heldStart: number, heldEnd: number, idBytes: number, incomingBuf: Buffer, incomingValues: number, incomingEnd: number): number {
+    if (plan.width > this.heldFrom.length) this.widen(plan.width);
+    const heldFrom = this.heldFrom;
+    const heldTo = this.heldTo;
+    const incomingFrom = this.incomingFrom;
+    const incomingTo = this.incomingTo;
+    spans(heldBuf, heldStart + idBytes, heldEnd, heldFrom, heldTo);
+    spans(incomingBuf, incomingValues, incomingEnd, incomingFrom, incomingTo);
+    const common = plan.common;
+    for (let i = 0; i < plan.incomingCount; i++) {
+      const j = common[i]!;
+      if (j < 0) continue;
+      const from = incomingFrom[i]!;
+      const length = incomingTo[i]! - from;
+      const heldAt = heldFrom[j]!;
+      if (heldTo[j]! - heldAt !== length) return i;
+      for (let b = 0; b < length; b++) if (heldBuf[heldAt + b] !== incomingBuf[from + b]) return i;
+    }
+    return -1;
   }
 
   /** The id in the run's registry of merged shape `merged`: only once the input is over (see above). */

@@ -10,6 +10,13 @@
  */
 import type { RowOrigin } from '@bulkpipe/core';
 
+/** Policy `reject`: two rows of the id disagree on `attribute`; `held` and `incoming` index the row's origins. */
+export interface ByteConflict {
+  readonly attribute: string;
+  readonly held: number;
+  readonly incoming: number;
+}
+
 const FIRST_CHUNK_BYTES = 16 * 1024;
 const MAX_CHUNK_BYTES = 1024 * 1024;
 const INITIAL_ROWS = 256;
@@ -19,6 +26,8 @@ const SLACK_BYTES = 32;
 const ROW_OVERHEAD_BYTES = 120;
 /** Per origin: two numbers in its row's origins array. */
 const ORIGIN_BYTES = 16;
+/** Per setBy array or conflict (policy `reject`), beyond 8 bytes per value. */
+const SET_BY_BYTES = 32;
 
 export class FoldedRows {
   /** The chunk rows are written to (see reserve); a row is `bufferOf(i)[startOf(i), endOf(i))`. */
@@ -35,12 +44,17 @@ export class FoldedRows {
   private rooms: Int32Array = new Int32Array(INITIAL_ROWS);
   private shapes: Int32Array = new Int32Array(INITIAL_ROWS);
   private origins: number[][] = [];
+  /** Policy `reject`: per row, which origin (index) set each value; and the rows that conflict. */
+  private setBy: (readonly number[] | undefined)[] = [];
+  private readonly conflicts = new Map<number, ByteConflict>();
+  /** Estimated heap of the setBy arrays made so far (replaced ones too, until collected). */
+  private setByBytes = 0;
   /** Held slot → folded row. */
   private readonly rowOfSlot = new Map<number, number>();
 
   /** Bytes of the rows (with their slack and the room moved rows left), as RowArena counts its rows, plus the index. */
   get estimatedBytes(): number {
-    return this.takenBytes + this.size * ROW_OVERHEAD_BYTES + this.originCount * ORIGIN_BYTES;
+    return this.takenBytes + this.size * ROW_OVERHEAD_BYTES + this.originCount * ORIGIN_BYTES + this.setByBytes;
   }
 
   /** The folded row of a held slot, or -1. */
@@ -57,9 +71,34 @@ export class FoldedRows {
     this.rooms[row] = 0;
     this.shapes[row] = -1;
     this.origins.push([source, line]);
+    this.setBy.push(undefined);
     this.originCount++;
     this.rowOfSlot.set(slot, row);
     return row;
+  }
+
+  /** Origins of a row so far. */
+  originsIn(row: number): number {
+    return this.origins[row]!.length >> 1;
+  }
+
+  /** Policy `reject`: which origin set each value of the row, by index; undefined: the first one set them all. */
+  setByOf(row: number): readonly number[] | undefined {
+    return this.setBy[row];
+  }
+
+  setSetBy(row: number, setBy: readonly number[]): void {
+    this.setBy[row] = setBy;
+    this.setByBytes += SET_BY_BYTES + 8 * setBy.length;
+  }
+
+  conflictOf(row: number): ByteConflict | undefined {
+    return this.conflicts.size > 0 ? this.conflicts.get(row) : undefined;
+  }
+
+  setConflict(row: number, conflict: ByteConflict): void {
+    this.conflicts.set(row, conflict);
+    this.setByBytes += SET_BY_BYTES;
   }
 
   /** Adds a later line to a folded row's origins. */
@@ -133,6 +172,9 @@ export class FoldedRows {
     this.rooms = new Int32Array(INITIAL_ROWS);
     this.shapes = new Int32Array(INITIAL_ROWS);
     this.origins = [];
+    this.setBy = [];
+    this.conflicts.clear();
+    this.setByBytes = 0;
     this.rowOfSlot.clear();
   }
 

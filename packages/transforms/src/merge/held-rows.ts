@@ -4,27 +4,25 @@
  * disk) and nothing else. Rows are handed on in first-seen order, each with its first-seen sequence number
  * (the slot, or the number a spilled row carried), so partitions can be put back in the in-memory order.
  *
- * Ids seen once (the vast majority) stay as bytes in the arena. An id seen again is folded on bytes for policies
- * `last` and `first` (byte-fold.ts, folded-rows.ts: no attributes object, no value strings; ~10 µs per duplicate
- * went to those objects and their re-serialization at the drain). Policy `reject` folds into a MergedRow whose
- * values are the encoded strings (comparing encoded values is comparing values: the encoding is injective),
- * which keeps which line set each value for its conflicts.
+ * Ids seen once (the vast majority) stay as bytes in the arena. An id seen again is folded on bytes
+ * (byte-fold.ts, folded-rows.ts), under every policy: no attributes object and no value strings per row (~10 µs
+ * per duplicate went to those objects, a MergedRow and its re-serialization at the drain). Comparing encoded
+ * values is comparing values: the encoding is injective. An id of policy `reject` whose rows conflict becomes a
+ * MergedRow only at the drain, for its rejects.
  */
-import type { ProfileRow, RowOrigin } from '@bulkpipe/core';
+import type { RowOrigin } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
 import type { ResolvedMergeOptions } from './merge-options.js';
 import { FoldKind, FoldPlanner } from './byte-fold.js';
+import type { FoldPlan } from './byte-fold.js';
 import { FoldedRows } from './folded-rows.js';
+import type { ByteConflict } from './folded-rows.js';
 import { MergedRow } from './merged-row.js';
 import { setOwn } from './own-attributes.js';
 import { RowArena } from './row-arena.js';
 import type { RowShape, ShapeRegistry } from './row-shape.js';
 
 const COMMA = 0x2c;
-/** Heap estimates for folded rows (MergedRow object, attributes, origins), as the object merge used. */
-const MERGED_ROW_BYTES = 240;
-const MERGED_ATTRIBUTE_BYTES = 48;
-const ORIGIN_BYTES = 48;
 const RAW_ID_BYTES = 64;
 /** Slots between attempts to free the arena buffers already drained. */
 const RELEASE_EVERY = 4096;
@@ -48,15 +46,12 @@ export class HeldRows {
   readonly arena: RowArena;
   /** Raw ids of slots whose id percent-encoding changed (the arena holds the encoded id). */
   private readonly rawIds = new Map<number, string>();
-  /** Policy `reject`: the ids seen more than once, as objects. */
-  private readonly folded = new Map<number, MergedRow>();
-  /** Policies `last` and `first`: the ids seen more than once, as bytes. */
+  /** The ids seen more than once, as bytes. */
   private readonly folds = new FoldedRows();
-  private readonly planner: FoldPlanner | undefined;
+  private readonly planner: FoldPlanner;
   /** First-seen sequence number per slot, when it is not the slot itself (a spilled partition). */
   private seqOf: Float64Array | undefined;
   private sideBytes = 0;
-  private scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
 
   constructor(
     private readonly merge: ResolvedMergeOptions,
@@ -67,7 +62,7 @@ export class HeldRows {
     options: { arenaChunkBytes?: number; arenaHeadRoom?: number; trackSeq?: boolean } = {},
   ) {
     this.arena = new RowArena(options.arenaChunkBytes, options.arenaHeadRoom);
-    if (merge.policy !== 'reject') this.planner = new FoldPlanner(shapes, merge.policy);
+    this.planner = new FoldPlanner(shapes, merge.policy);
     if (options.trackSeq) this.seqOf = new Float64Array(1024);
   }
 
@@ -92,7 +87,7 @@ export class HeldRows {
       this.held(rawId, idBytes, seq);
       return false;
     }
-    this.fold(held, rawId, start, idBytes, end, shape, source, line);
+    this.fold(held, start, idBytes, end, shape, source, line);
     // Counted as holdPlaced's arena counts a dropped row (its gap): one thread and two reach the budget at the same
     // row, so they spill (or stop) at the same row, with the same counters.
     this.sideBytes += end - start + 1;
@@ -109,7 +104,7 @@ export class HeldRows {
       this.held(rawId, idBytes, undefined);
       return false;
     }
-    this.fold(held, rawId, start, idBytes, end, shape, source, line);
+    this.fold(held, start, idBytes, end, shape, source, line);
     return true;
   }
 
@@ -125,70 +120,66 @@ export class HeldRows {
   }
 
   /** Folds the row at `start` of the arena's current buffer into the row `held` holds for its id. */
-  private fold(held: number, rawId: string | undefined, start: number, idBytes: number, end: number, shape: number, source: number, line: number): void {
+  private fold(held: number, start: number, idBytes: number, end: number, shape: number, source: number, line: number): void {
     const arena = this.arena;
     const planner = this.planner;
-    if (planner !== undefined) {
-      const folds = this.folds;
-      let row = folds.rowOf(held);
-      if (row < 0) {
-        const heldStart = arena.startOfSlot(held);
-        const heldEnd = heldStart + arena.lengthOfSlot(held);
-        const plan = planner.plan(arena.shapeOfSlot(held), false, shape);
-        row = folds.add(held, arena.sourceOfSlot(held), arena.lineOfSlot(held));
-        const at = folds.reserve(heldEnd - heldStart + end - start);
-        folds.place(row, at, planner.write(plan, folds.buf, at, arena.bufferOf(held), heldStart, heldEnd, idBytes, arena.buf, start + idBytes, end), plan.shape);
-        arena.markFolded(held);
-      } else {
-        const plan = planner.plan(folds.shapeOf(row), true, shape);
-        if (plan.kind !== FoldKind.HELD) {
-          const heldStart = folds.startOf(row);
-          const heldEnd = folds.endOf(row);
-          const at = folds.reserve(heldEnd - heldStart + end - start);
-          folds.place(row, at, planner.write(plan, folds.buf, at, folds.bufferOf(row), heldStart, heldEnd, idBytes, arena.buf, start + idBytes, end), plan.shape);
-        }
-      }
-      folds.addOrigin(row, source, line);
-      return;
-    }
-    const id = rawId ?? arena.buf.toString('latin1', start, start + idBytes);
-    let merged = this.folded.get(held);
-    if (merged === undefined) {
-      const attributes = this.attributesAt(arena.bufferOf(held), arena.startOfSlot(held), arena.startOfSlot(held) + arena.lengthOfSlot(held), arena.idBytesOfSlot(held), arena.shapeOfSlot(held));
-      merged = new MergedRow(id, attributes, [this.originOf(held)], this.merge.policy === 'reject');
-      this.folded.set(held, merged);
+    const folds = this.folds;
+    const reject = this.merge.policy === 'reject';
+    let row = folds.rowOf(held);
+    const first = row < 0;
+    let heldBuf: Buffer;
+    let heldStart: number;
+    let heldEnd: number;
+    let plan: FoldPlan;
+    if (first) {
+      heldBuf = arena.bufferOf(held);
+      heldStart = arena.startOfSlot(held);
+      heldEnd = heldStart + arena.lengthOfSlot(held);
+      plan = planner.plan(arena.shapeOfSlot(held), false, shape);
+      row = folds.add(held, arena.sourceOfSlot(held), arena.lineOfSlot(held));
       arena.markFolded(held);
-      this.sideBytes += MERGED_ROW_BYTES + ORIGIN_BYTES + this.attributeBytes(attributes);
+    } else {
+      if (reject && folds.conflictOf(row) !== undefined) {
+        folds.addOrigin(row, source, line); // rejected whatever comes: only its lines count
+        return;
+      }
+      heldBuf = folds.bufferOf(row);
+      heldStart = folds.startOf(row);
+      heldEnd = folds.endOf(row);
+      plan = planner.plan(folds.shapeOf(row), true, shape);
     }
-    const attributes = this.attributesAt(arena.buf, start, end, idBytes, shape);
-    const incoming: ProfileRow = { id, attributes, origins: [{ source: this.sources[source]!, line }] };
-    merged.fold(incoming, this.merge.policy);
-    this.sideBytes += ORIGIN_BYTES + this.attributeBytes(attributes);
+    let conflict = -1;
+    if (reject) {
+      conflict = planner.firstConflict(plan, heldBuf, heldStart, heldEnd, idBytes, arena.buf, start + idBytes, end);
+      const setBy = folds.setByOf(row);
+      const incoming = folds.originsIn(row);
+      if (conflict >= 0) {
+        const heldValue = plan.common[conflict]!;
+        folds.setConflict(row, { attribute: this.shapes.shapes[shape]!.names[conflict]!, held: setBy === undefined ? 0 : setBy[heldValue]!, incoming });
+      } else if (plan.kind !== FoldKind.HELD) {
+        const next: number[] = [];
+        for (let k = 0; k < plan.count; k++) {
+          const pick = plan.picks[k]!;
+          next.push(pick < 0 ? incoming : setBy === undefined ? 0 : setBy[pick]!);
+        }
+        folds.setSetBy(row, next);
+      }
+    }
+    // A first fold always writes: a spill reads the id back from the row's bytes, even a conflicting one's.
+    if (first || (plan.kind !== FoldKind.HELD && conflict < 0)) {
+      const at = folds.reserve(heldEnd - heldStart + end - start);
+      folds.place(row, at, planner.write(plan, folds.buf, at, heldBuf, heldStart, heldEnd, idBytes, arena.buf, start + idBytes, end), plan.shape);
+    }
+    folds.addOrigin(row, source, line);
   }
 
   /**
-   * Holds an already folded row (read back from a spill) whose encoded id was just written at `arena.rowStart`.
-   * Its id must not be held yet: a folded row is the first record of its id in a partition.
+   * Holds a row folded on bytes (read back from a spill): its bytes were just written at `arena.rowStart` and end
+   * at `end`, of merged shape `shape` (FoldPlanner's registry, as bytesFolded has it); `origins` every [source,
+   * line], flat; `rawId` when it differs from the encoded id; policy `reject`: `setBy` and `conflict` as
+   * bytesFolded had them. Its id must not be held yet: a folded row is the first record of its id in a partition.
    */
-  holdFolded(merged: MergedRow, idBytes: number, seq: number): void {
-    const arena = this.arena;
-    const first = merged.origins[0]!;
-    if (arena.findOrCommit(idBytes, arena.rowStart + idBytes, -1, this.sources.indexOf(first.source), first.line) >= 0) {
-      throw new Error('bulkpipe bug: a folded row follows another row of its id in a spill partition');
-    }
-    const slot = arena.size - 1;
-    if (this.seqOf !== undefined) this.setSeq(slot, seq);
-    arena.markFolded(slot);
-    this.folded.set(slot, merged);
-    this.sideBytes += MERGED_ROW_BYTES + this.attributeBytes(merged.attributes) + ORIGIN_BYTES * merged.origins.length;
-  }
-
-  /**
-   * Holds a row folded on bytes (read back from a spill): its bytes were just written at `arena.rowStart` and end at
-   * `end`, of merged shape `shape` (FoldPlanner's registry, as bytesFolded has it); `origins` every [source, line], flat; `rawId` when it differs from the encoded id.
-   * Its id must not be held yet (as for holdFolded).
-   */
-  holdFoldedBytes(rawId: string | undefined, idBytes: number, end: number, shape: number, origins: readonly number[], seq: number): void {
+  holdFoldedBytes(rawId: string | undefined, idBytes: number, end: number, shape: number, origins: readonly number[], seq: number, setBy?: readonly number[], conflict?: ByteConflict): void {
     const arena = this.arena;
     const folds = this.folds;
     const start = arena.rowStart;
@@ -203,9 +194,11 @@ export class HeldRows {
     const row = folds.add(slot, origins[0]!, origins[1]!);
     folds.place(row, at, at + (end - start), shape);
     for (let i = 2; i < origins.length; i += 2) folds.addOrigin(row, origins[i]!, origins[i + 1]!);
+    if (setBy !== undefined) folds.setSetBy(row, setBy);
+    if (conflict !== undefined) folds.setConflict(row, conflict);
   }
 
-  /** The row of `slot` folded on bytes, if its id was seen more than once (policies `last`, `first`): see bytesFolded. */
+  /** The row of `slot` folded on bytes if its id was seen more than once, else -1: see bytesFolded. */
   bytesFoldedAt(slot: number): number {
     return this.arena.shapeOfSlot(slot) < 0 ? this.folds.rowOf(slot) : -1;
   }
@@ -218,11 +211,6 @@ export class HeldRows {
   /** The held row of `slot`, as the spill writes it: the raw id when it differs from the encoded one. */
   rawIdOf(slot: number): string | undefined {
     return this.rawIds.size > 0 ? this.rawIds.get(slot) : undefined;
-  }
-
-  /** The folded row of `slot`, if its id was seen more than once. */
-  foldedAt(slot: number): MergedRow | undefined {
-    return this.arena.shapeOfSlot(slot) < 0 ? this.folded.get(slot) : undefined;
   }
 
   seqAt(slot: number): number {
@@ -243,16 +231,13 @@ export class HeldRows {
       if (shape >= 0) {
         const start = arena.startOfSlot(slot);
         target.row(arena.bufferOf(slot), start, start + arena.lengthOfSlot(slot), arena.idBytesOfSlot(slot), shape, this.rawIdOf(slot), undefined, arena.sourceOfSlot(slot), arena.lineOfSlot(slot), this.seqAt(slot), true);
-      } else if (this.folds.rowOf(slot) >= 0) {
+      } else {
         const folds = this.folds;
         const folded = folds.rowOf(slot);
         const origins = folds.originsOf(folded);
-        target.row(folds.bufferOf(folded), folds.startOf(folded), folds.endOf(folded), arena.idBytesOfSlot(slot), this.planner!.registryShape(folds.shapeOf(folded)), this.rawIdOf(slot), folds.rowOrigins(folded, this.sources), origins[0]!, origins[1]!, this.seqAt(slot));
-      } else {
-        const merged = this.folded.get(slot)!;
-        if (merged.conflict !== undefined) target.conflict(merged, this.seqAt(slot));
-        else this.addMerged(target, merged, slot);
-        this.folded.delete(slot);
+        const conflict = folds.conflictOf(folded);
+        if (conflict !== undefined) target.conflict(this.conflicting(slot, folded, conflict), this.seqAt(slot));
+        else target.row(folds.bufferOf(folded), folds.startOf(folded), folds.endOf(folded), arena.idBytesOfSlot(slot), this.planner.registryShape(folds.shapeOf(folded)), this.rawIdOf(slot), folds.rowOrigins(folded, this.sources), origins[0]!, origins[1]!, this.seqAt(slot));
       }
       if (slot % RELEASE_EVERY === 0) arena.releaseBefore(slot);
       if (slot % every === every - 1 || ready()) yield;
@@ -264,36 +249,20 @@ export class HeldRows {
   clear(): void {
     this.arena.clear();
     this.rawIds.clear();
-    this.folded.clear();
     this.folds.clear();
     this.sideBytes = 0;
     if (this.seqOf !== undefined) this.seqOf = new Float64Array(0);
   }
 
-  /** A folded row, serialized like an arena row (encoded id from its first slot, then its values). */
-  private addMerged(target: DrainTarget, merged: MergedRow, slot: number): void {
+  /** A conflicting id of policy `reject` as the MergedRow its rejects are made from (origins by identity). */
+  private conflicting(slot: number, folded: number, conflict: ByteConflict): MergedRow {
     const arena = this.arena;
-    const idBytes = arena.idBytesOfSlot(slot);
-    const written = writeMergedRow(merged, arena.bufferOf(slot), arena.startOfSlot(slot), idBytes, this.scratch, this.shapes);
-    this.scratch = written.buf;
-    const rawId = merged.id.length === idBytes ? undefined : merged.id; // same length: the encoding changed nothing
-    const first = merged.origins[0]!;
-    const origins = merged.origins.length > 1 ? merged.origins : undefined;
-    target.row(written.buf, 0, written.end, idBytes, written.shape, rawId, origins, this.sources.indexOf(first.source), first.line, this.seqAt(slot));
-  }
-
-  private attributesAt(buf: Buffer, start: number, end: number, idBytes: number, shapeId: number): Record<string, string> {
-    return attributesOf(buf, start, end, idBytes, this.shapes.shapes[shapeId]!.names);
-  }
-
-  private attributeBytes(attributes: Record<string, string>): number {
-    let bytes = 0;
-    for (const name of Object.keys(attributes)) bytes += MERGED_ATTRIBUTE_BYTES + attributes[name]!.length;
-    return bytes;
-  }
-
-  private originOf(slot: number): RowOrigin {
-    return { source: this.sources[this.arena.sourceOfSlot(slot)]!, line: this.arena.lineOfSlot(slot) };
+    const start = arena.startOfSlot(slot);
+    const id = this.rawIdOf(slot) ?? arena.bufferOf(slot).toString('latin1', start, start + arena.idBytesOfSlot(slot));
+    const origins = this.folds.rowOrigins(folded, this.sources);
+    const row = new MergedRow(id, {}, origins, false);
+    row.conflict = { attribute: conflict.attribute, held: origins[conflict.held]!, incoming: origins[conflict.incoming]! };
+    return row;
   }
 
   private setSeq(slot: number, seq: number): void {

@@ -15,9 +15,9 @@ export const RecordKind = {
   /** A row: its bytes are the batch line (encoded id, then `,value` per name of its shape). */
   ROW: 0,
   /**
-   * A folded row's whole state (a dump of the in-memory merge). Folded on bytes (policies `last`, `first`): its
-   * bytes and shape as a ROW's, every origin in the extra. A MergedRow (policy `reject`, shape -1): its bytes are
-   * the encoded id alone, its attributes in the extra.
+   * A folded row's whole state (a dump of the in-memory merge): its bytes and shape as a ROW's (the shape in the
+   * merged registry, see byte-fold.ts), every origin and, for policy `reject`, who set each value and any
+   * conflict in the extra.
    */
   FOLDED: 1,
   /** An id whose rows conflict (policy `reject`): every line of it is rejected where it would have been sent. */

@@ -30,16 +30,18 @@ const PARTITION_ARENA_BYTES = 8 * 1024 * 1024;
 
 /** The JSON of a record's extra: raw id, origins as [source, line], a folded row's state, a conflict. */
 interface Extra {
-  /** Raw id, when it differs from the encoded bytes (always for CONFLICT and a FOLDED MergedRow). */
+  /** Raw id, when it differs from the encoded bytes (always for CONFLICT). */
   r?: string;
   /** Every origin, [source index, line], for rows folded from several lines. */
   o?: [number, number][];
-  /** FOLDED MergedRow (policy `reject`): attribute names and encoded values, in the attributes object's key order. */
+  /** CONFLICT (a MergedRow): attribute names and encoded values, in the attributes object's key order. */
   n?: string[];
   v?: string[];
-  /** FOLDED, policy `reject`: which origin set each value, [name index, origin index]. */
+  /** CONFLICT: which origin set each value, [name index, origin index]. */
   s?: [number, number][];
-  /** FOLDED and CONFLICT: the conflicting attribute, and the held and incoming origins' indices. */
+  /** FOLDED, policy `reject`: which origin (index) set each value of the row's bytes. */
+  p?: number[];
+  /** FOLDED (policy `reject`) and CONFLICT: the conflicting attribute, and the held and incoming origins' indices. */
   c?: [string, number, number];
 }
 
@@ -80,17 +82,18 @@ export class SpilledMerge {
       const idBytes = arena.idBytesOfSlot(slot);
       const writer = this.writers[partitionOf(buf, start, idBytes, 0, this.partitions)]!;
       const folded = held.bytesFoldedAt(slot);
-      const merged = folded < 0 ? held.foldedAt(slot) : undefined;
       if (folded >= 0) {
-        // A row folded on bytes is its bytes and shape, as a ROW, plus its origins (first one in source and line).
+        // A folded row is its bytes and shape, as a ROW, plus its origins (the first one in source and line).
         const folds = held.bytesFolded;
         const flat = folds.originsOf(folded);
         const origins: [number, number][] = [];
         for (let i = 0; i < flat.length; i += 2) origins.push([flat[i]!, flat[i + 1]!]);
         const extra: Extra = { r: held.rawIdOf(slot), o: origins };
+        const setBy = folds.setByOf(folded);
+        if (setBy !== undefined) extra.p = [...setBy];
+        const conflict = folds.conflictOf(folded);
+        if (conflict !== undefined) extra.c = [conflict.attribute, conflict.held, conflict.incoming];
         writer.write(RecordKind.FOLDED, slot, folds.shapeOf(folded), flat[0]!, flat[1]!, folds.bufferOf(folded), folds.startOf(folded), folds.endOf(folded), idBytes, JSON.stringify(extra));
-      } else if (merged !== undefined) {
-        writer.write(RecordKind.FOLDED, slot, -1, -1, 0, buf, start, start + idBytes, idBytes, JSON.stringify(foldedExtra(merged, this.sources)));
       } else {
         const rawId = held.rawIdOf(slot);
         writer.write(RecordKind.ROW, slot, arena.shapeOfSlot(slot), arena.sourceOfSlot(slot), arena.lineOfSlot(slot), buf, start, start + arena.lengthOfSlot(slot), idBytes, rawId === undefined ? undefined : JSON.stringify({ r: rawId }));
@@ -143,10 +146,10 @@ export class SpilledMerge {
       const at = arena.ensure(arena.rowStart, bytes);
       reader.buf.copy(arena.buf, at, reader.start, reader.end);
       const extra = reader.extra === undefined ? undefined : (JSON.parse(reader.extra) as Extra);
-      if (reader.kind === RecordKind.FOLDED && reader.shape >= 0) {
-        rows.holdFoldedBytes(extra!.r, reader.idBytes, at + bytes, reader.shape, extra!.o!.flat(), reader.seq);
-      } else if (reader.kind === RecordKind.FOLDED) {
-        rows.holdFolded(restoreFolded(extra!, this.sources), reader.idBytes, reader.seq);
+      if (reader.kind === RecordKind.FOLDED) {
+        const c = extra!.c;
+        const conflict = c === undefined ? undefined : { attribute: c[0], held: c[1], incoming: c[2] };
+        rows.holdFoldedBytes(extra!.r, reader.idBytes, at + bytes, reader.shape, extra!.o!.flat(), reader.seq, extra!.p, conflict);
       } else {
         if (rows.hold(extra?.r, reader.idBytes, at + bytes, reader.shape, reader.source, reader.line, reader.seq)) folds++;
       }
