@@ -1,5 +1,5 @@
 /**
- * The rows of ids seen more than once, folded on bytes (policies `last` and `first`, see byte-fold.ts): each is
+ * The rows of ids seen more than once, folded on bytes (every policy, see byte-fold.ts): each is
  * its batch line bytes (encoded id, then `,value` per name of its shape) in a store of Buffers, a shape (of the
  * merged registry, see byte-fold.ts), and its origins (every input line, in order) as [source index, line].
  *

@@ -276,6 +276,9 @@ export class HeldRows {
   }
 }
 
+// The object fold's helpers: the presorted merge folds its one open group with them (and the byte fold's test
+// holds HeldRows to them).
+
 /** The encoded values of a row's bytes as an attributes object, keyed by its shape's `names` in order. */
 export function attributesOf(buf: Buffer, start: number, end: number, idBytes: number, names: readonly string[]): Record<string, string> {
   const attributes: Record<string, string> = {};
