@@ -10,10 +10,12 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * The worker's young generation, in MiB. V8's default lets it grow to 32 MiB of semi-spaces for a thread whose
- * garbage (the parser's field strings) dies young anyway: 8 keeps scavenges cheap and the process ~25 MB
- * smaller at its peak (measured on the 1M-row reference export, no slower).
+ * garbage dies young anyway. Measured on the 1M-row reference export: 8 was ~25 MB smaller than the default and
+ * no slower; with the fast lane (which makes little garbage) 2 is another ~10 MB smaller at the process's peak
+ * (the end of input, when the worker and every held row are alive together) and no slower; a run with a
+ * mapping (the parser's strings) is ~2 % slower with 2 than with 8.
  */
-const WORKER_YOUNG_GENERATION_MB = 8;
+const WORKER_YOUNG_GENERATION_MB = 2;
 export const WORKER_LIMITS = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
 
 /** What a prewarmed worker is started with instead of its EncodeWorkerInit. */
