@@ -20,6 +20,7 @@ import { HeldRows } from './held-rows.js';
 import type { DrainTarget } from './held-rows.js';
 import { ShapeRegistry } from './row-shape.js';
 import { SpilledMerge } from './spilled-merge.js';
+import { collectGarbage } from './collect-garbage.js';
 import { SLOT_BYTES } from './row-arena.js';
 
 /** The id table's bytes per held id (8-byte entries, at most half full). */
@@ -188,6 +189,7 @@ export class ArenaMerge {
     spill.dump(this.held);
     this.held.clear();
     this.held.arena.reset(SPILLING_ARENA_BYTES);
+    collectGarbage(); // the dropped arena goes now, not after the read (see collect-garbage.ts)
   }
 
   private sourceIndex(source: string): number {
