@@ -8,8 +8,6 @@ export interface EncodeWorkerInit {
   parse: { delimiter?: string; maxRecordBytes?: number; recordsPerChunk?: number };
   mapping: Mapping | undefined;
   validate: ValidateOptions;
-  /** Read plain records through the byte-level fast lane where it applies (fast-lane.ts). @default true */
-  fastLane?: boolean;
 }
 
 /** Chunks the worker may post before the main thread has taken them: bounds memory between the threads. */

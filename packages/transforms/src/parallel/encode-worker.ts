@@ -18,7 +18,6 @@ import { ShapeRegistry } from '../merge/row-shape.js';
 import { ChunkBuffer, META_FIELDS } from './encoded-chunk.js';
 import { FastLane } from './fast-lane.js';
 import { plainFileChunks } from './plain-file-chunks.js';
-
 import type { ChunkEvent, EncodedChunk, SerializedError, WorkerMessage } from './encoded-chunk.js';
 import { CHUNK_BYTES, CHUNK_ROWS, MAX_CHUNKS_IN_FLIGHT } from './encode-worker-init.js';
 import type { EncodeWorkerInit, InitMessage } from './encode-worker-init.js';
@@ -135,7 +134,7 @@ async function post(): Promise<void> {
 }
 
 /** Whether the byte-level fast lane (fast-lane.ts) may read the inputs: its shortcuts assume both. */
-const laneEnabled = init.fastLane !== false && init.mapping === undefined && (init.validate.idType ?? 'thirdPartyId') === 'thirdPartyId';
+const laneEnabled = init.mapping === undefined && (init.validate.idType ?? 'thirdPartyId') === 'thirdPartyId';
 
 /** One input through the fast lane, which hands the parse step (and encodeOne) what it does not take itself. */
 async function readWithLane(input: string, parse: ParseOptions): Promise<void> {
@@ -150,19 +149,20 @@ async function readWithLane(input: string, parse: ParseOptions): Promise<void> {
     ctx,
     maxRecordBytes: resolveParseOptions(parse).maxRecordBytes,
   });
+  const feed = async (chunk: Buffer): Promise<void> => {
+    lane.push(chunk);
+    events.push({ kind: 'counters', beforeRow: rows, read: ctx.counters.read, bytesRead: ctx.counters.bytesRead });
+    if (rows >= CHUNK_ROWS || buffer.rowStart >= CHUNK_BYTES) await post();
+  };
   const plain = plainFileChunks(input, READ_CHUNK_BYTES);
   if (plain !== undefined) {
     for (const chunk of plain) {
-      ctx.counters.bytesRead += chunk.length;
-      lane.push(chunk);
-      events.push({ kind: 'counters', beforeRow: rows, read: ctx.counters.read, bytesRead: ctx.counters.bytesRead });
-      if (rows >= CHUNK_ROWS || buffer.rowStart >= CHUNK_BYTES) await post();
+      ctx.counters.bytesRead += chunk.length; // openInput counts the bytes it reads itself
+      await feed(chunk);
     }
   } else {
     for await (const chunk of openInput(input, input, ctx)) {
-      lane.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      events.push({ kind: 'counters', beforeRow: rows, read: ctx.counters.read, bytesRead: ctx.counters.bytesRead });
-      if (rows >= CHUNK_ROWS || buffer.rowStart >= CHUNK_BYTES) await post();
+      await feed(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     }
   }
   lane.end();
