@@ -1,13 +1,14 @@
 /**
  * The encode worker's fast lane: plain records go from the input's bytes straight to percent-encoded row bytes,
- * with no decoded text, cell strings or record objects in between. Everything else — the header, quoted
- * records, anything a rule could reject or warn about, invalid UTF-8 — goes, as whole records, to the parse
- * step and RecordEncoder, so every reject, warning and error is theirs, word for word.
+ * in one pass per line, with no decoded text, cell strings or record objects in between. Everything else — the
+ * header, values on several lines, anything a rule could reject or warn about, invalid UTF-8 — goes, as whole
+ * records, to the parse step and RecordEncoder, so every reject, warning and error is theirs, word for word.
  *
- * A record takes the fast lane only when the answer is certain without the rules: no quote, no lone CR, no
- * NUL, no comma in a value, no value over 256 bytes (so none over 256 characters), the id 1–256 printable ASCII
- * bytes without `+ / ,` (so no whitespace to trim, nothing to reject) and not 38 digits (an ECID), no more cells
- * than the header. Its bytes are then exactly RecordEncoder's: UTF-8 percent-encoded byte by byte.
+ * A record takes the fast lane only when the answer is certain without the rules: on one line (quoted cells
+ * allowed, `""` inside them), no lone CR, no NUL, no comma in a value, no value over 256 bytes (so none over
+ * 256 characters), the id unquoted, 1–256 printable ASCII bytes without `+ / ,` (so no whitespace to trim,
+ * nothing to reject) and not 38 digits (an ECID), no more cells than the header. Its bytes are then exactly
+ * RecordEncoder's: UTF-8 percent-encoded byte by byte.
  *
  * The lane shares the input with the parse step (parse/parse-step.ts SharedParseStep): the step reads the start
  * of the input (BOM, header, delimiter), the lane takes over at the first record boundary once RecordEncoder has
