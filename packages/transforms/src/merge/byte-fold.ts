@@ -212,13 +212,11 @@ export class FoldPlanner {
    * another value in the held row, or -1. Rows as for `write`.
    */
   firstConflict(plan: FoldPlan, heldBuf: Buffer, heldStart: number, heldEnd: number, idBytes: number, incomingBuf: Buffer, incomingValues: number, incomingEnd: number): number {
-    if (plan.width > this.heldFrom.length) this.widen(plan.width);
+    this.locateValues(plan, heldBuf, heldStart + idBytes, heldEnd, incomingBuf, incomingValues, incomingEnd);
     const heldFrom = this.heldFrom;
     const heldTo = this.heldTo;
     const incomingFrom = this.incomingFrom;
     const incomingTo = this.incomingTo;
-    spans(heldBuf, heldStart + idBytes, heldEnd, heldFrom, heldTo);
-    spans(incomingBuf, incomingValues, incomingEnd, incomingFrom, incomingTo);
     const common = plan.common;
     for (let i = 0; i < plan.incomingCount; i++) {
       const j = common[i]!;
@@ -263,13 +261,11 @@ export class FoldPlanner {
     if (plan.kind === FoldKind.HELD) return copySpan(heldBuf, heldStart, heldEnd, dst, at);
     let o = copySpan(heldBuf, heldStart, heldStart + idBytes, dst, at);
     if (plan.kind === FoldKind.INCOMING) return copySpan(incomingBuf, incomingValues, incomingEnd, dst, o);
-    if (plan.width > this.heldFrom.length) this.widen(plan.width);
+    this.locateValues(plan, heldBuf, heldStart + idBytes, heldEnd, incomingBuf, incomingValues, incomingEnd);
     const heldFrom = this.heldFrom;
     const heldTo = this.heldTo;
     const incomingFrom = this.incomingFrom;
     const incomingTo = this.incomingTo;
-    spans(heldBuf, heldStart + idBytes, heldEnd, heldFrom, heldTo);
-    spans(incomingBuf, incomingValues, incomingEnd, incomingFrom, incomingTo);
     const picks = plan.picks;
     for (let i = 0; i < plan.count; i++) {
       const pick = picks[i]!;
@@ -277,6 +273,13 @@ export class FoldPlanner {
       o = pick >= 0 ? copySpan(heldBuf, heldFrom[pick]!, heldTo[pick]!, dst, o) : copySpan(incomingBuf, incomingFrom[~pick]!, incomingTo[~pick]!, dst, o);
     }
     return o;
+  }
+
+  /** Where each value of both rows starts and ends (after its comma), into heldFrom/heldTo and incomingFrom/incomingTo. */
+  private locateValues(plan: FoldPlan, heldBuf: Buffer, heldValues: number, heldEnd: number, incomingBuf: Buffer, incomingValues: number, incomingEnd: number): void {
+    if (plan.width > this.heldFrom.length) this.widen(plan.width);
+    spans(heldBuf, heldValues, heldEnd, this.heldFrom, this.heldTo);
+    spans(incomingBuf, incomingValues, incomingEnd, this.incomingFrom, this.incomingTo);
   }
 
   private widen(width: number): void {
