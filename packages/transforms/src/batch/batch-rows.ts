@@ -8,6 +8,7 @@
  * unless the encoding changed it: those are kept aside), so a row costs only its line number here.
  */
 import type { RowOrigin } from '@bulkpipe/core';
+import { widened } from '../typed-arrays.js';
 
 /** Rows room is made for at first: doubling from a few thousand to a 270,000-row batch copied its array 9 times. */
 const INITIAL_ROWS = 16 * 1024;
@@ -35,11 +36,7 @@ export class BatchRows {
     if (origins !== undefined) {
       this.multi.set(row, origins);
     } else {
-      if (row === this.lineOf.length) {
-        const wider = new Float64Array(row * 2);
-        wider.set(this.lineOf);
-        this.lineOf = wider;
-      }
+      if (row === this.lineOf.length) this.lineOf = widened(this.lineOf, row * 2);
       if (this.runSource[this.runSource.length - 1] !== source) {
         this.runRow.push(row);
         this.runSource.push(source);

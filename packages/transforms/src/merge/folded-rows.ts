@@ -9,6 +9,7 @@
  * no grown-out buffer left for the collector (~8 MB of external memory on the reference export, as a doubling Buffer).
  */
 import type { RowOrigin } from '@bulkpipe/core';
+import { widened } from '../typed-arrays.js';
 
 /** Policy `reject`: two rows of the id disagree on `attribute`; `held` and `incoming` index the row's origins. */
 export interface ByteConflict {
@@ -179,15 +180,10 @@ export class FoldedRows {
   }
 
   private grow(rows: number): void {
-    const widen = (array: Int32Array): Int32Array => {
-      const wider = new Int32Array(rows);
-      wider.set(array);
-      return wider;
-    };
-    this.chunkOf = widen(this.chunkOf);
-    this.starts = widen(this.starts);
-    this.lengths = widen(this.lengths);
-    this.rooms = widen(this.rooms);
-    this.shapes = widen(this.shapes);
+    this.chunkOf = widened(this.chunkOf, rows);
+    this.starts = widened(this.starts, rows);
+    this.lengths = widened(this.lengths, rows);
+    this.rooms = widened(this.rooms, rows);
+    this.shapes = widened(this.shapes, rows);
   }
 }

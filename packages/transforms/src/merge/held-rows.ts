@@ -21,6 +21,7 @@ import { MergedRow } from './merged-row.js';
 import { setOwn } from './own-attributes.js';
 import { RowArena } from './row-arena.js';
 import type { RowShape, ShapeRegistry } from './row-shape.js';
+import { widened } from '../typed-arrays.js';
 
 const COMMA = 0x2c;
 const RAW_ID_BYTES = 64;
@@ -268,9 +269,7 @@ export class HeldRows {
   private setSeq(slot: number, seq: number): void {
     let seqOf = this.seqOf!;
     if (slot >= seqOf.length) {
-      const wider = new Float64Array(Math.max(1024, seqOf.length * 2));
-      wider.set(seqOf);
-      this.seqOf = seqOf = wider;
+      this.seqOf = seqOf = widened(seqOf, Math.max(1024, seqOf.length * 2));
     }
     seqOf[slot] = seq;
   }

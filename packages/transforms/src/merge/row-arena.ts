@@ -15,6 +15,7 @@
  * A committed row is followed by an LF when its buffer has room: rows handed on in order then sit back to back
  * as batch lines, and the batcher copies a run of them with one call (ByteBatchBuilder).
  */
+import { widened } from '../typed-arrays.js';
 
 /**
  * 64 MiB: few buffers, and a drained one is large enough to become a batch body (below 50 MB plus the
@@ -197,22 +198,13 @@ export class RowArena {
   }
 
   private grow(capacity: number): void {
-    const widen = (array: Int32Array): Int32Array => {
-      const wider = new Int32Array(capacity);
-      wider.set(array);
-      return wider;
-    };
-    this.chunkOf = widen(this.chunkOf);
-    this.startOf = widen(this.startOf);
-    this.lengthOf = widen(this.lengthOf);
-    const idBytesOf = new Uint16Array(capacity);
-    idBytesOf.set(this.idBytesOf);
-    this.idBytesOf = idBytesOf;
-    this.shapeOf = widen(this.shapeOf);
-    this.sourceOf = widen(this.sourceOf);
-    const lineOf = new Float64Array(capacity);
-    lineOf.set(this.lineOf);
-    this.lineOf = lineOf;
+    this.chunkOf = widened(this.chunkOf, capacity);
+    this.startOf = widened(this.startOf, capacity);
+    this.lengthOf = widened(this.lengthOf, capacity);
+    this.idBytesOf = widened(this.idBytesOf, capacity);
+    this.shapeOf = widened(this.shapeOf, capacity);
+    this.sourceOf = widened(this.sourceOf, capacity);
+    this.lineOf = widened(this.lineOf, capacity);
     this.capacity = capacity;
   }
 

@@ -22,6 +22,7 @@ import type { ChunkEvent, EncodedChunk, SerializedError, WorkerMessage } from '.
 import { CHUNK_BYTES, CHUNK_ROWS, MAX_CHUNKS_IN_FLIGHT } from './encode-worker-init.js';
 import type { EncodeWorkerInit, InitMessage } from './encode-worker-init.js';
 import { PREWARMED } from './encode-worker-prewarm.js';
+import { widened } from '../typed-arrays.js';
 
 /** Input read per chunk by the fast lane: as parse-input's file reads (the chunk posts are checked after each). */
 const READ_CHUNK_BYTES = 256 * 1024;
@@ -86,12 +87,8 @@ function keepRow(end: number, idBytes: number, shape: number, source: number, li
 }
 
 function grow(): void {
-  const wider = new Int32Array(meta.length * 2);
-  wider.set(meta);
-  meta = wider;
-  const longer = new Float64Array(lines.length * 2);
-  longer.set(lines);
-  lines = longer;
+  meta = widened(meta, meta.length * 2);
+  lines = widened(lines, lines.length * 2);
 }
 
 function sourceIndex(source: string): number {
