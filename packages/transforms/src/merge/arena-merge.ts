@@ -22,6 +22,7 @@ import { ShapeRegistry } from './row-shape.js';
 import { SpilledMerge } from './spilled-merge.js';
 import { collectGarbage } from './collect-garbage.js';
 import { SLOT_BYTES } from './row-arena.js';
+import { SourceLabels } from './source-labels.js';
 
 /** The id table's bytes per held id (8-byte entries, at most half full). */
 const TABLE_BYTES_PER_ROW = 16;
@@ -31,8 +32,9 @@ const SPILLING_ARENA_BYTES = 1024 * 1024;
 export class ArenaMerge {
   private readonly shapes = new ShapeRegistry();
   private readonly encoder: RecordEncoder;
-  private readonly sources: string[] = [];
-  private lastSource = -1;
+  private readonly sourceLabels = new SourceLabels();
+  /** Input labels, indexed by the source numbers rows carry. */
+  private readonly sources = this.sourceLabels.labels;
   private readonly held: HeldRows;
   private spill: SpilledMerge | undefined;
   /** The chunk `pushEncoded` reads, and how far its bytes moved into the arena. */
@@ -75,7 +77,7 @@ export class ArenaMerge {
     if (!this.encoder.encode(record)) return;
     const row = this.encoder.row;
     // Same length: the encoding changed nothing, so the held bytes are the raw id (no string kept for it).
-    this.keep(row.idBytes === row.id.length ? undefined : row.id, row.idBytes, row.end, row.shape.id, this.sourceIndex(record.source), record.line);
+    this.keep(row.idBytes === row.id.length ? undefined : row.id, row.idBytes, row.end, row.shape.id, this.sourceLabels.indexOf(record.source), record.line);
   }
 
   /**
@@ -94,7 +96,7 @@ export class ArenaMerge {
    * it came from.
    */
   pushEncoded(start: number, end: number, idBytes: number, shape: number, source: string, line: number, rawId: string | undefined): void {
-    const sourceIndex = this.sourceIndex(source);
+    const sourceIndex = this.sourceLabels.indexOf(source);
     if (this.spill !== undefined) {
       this.spill.add(this.chunk!, start, end, idBytes, shape, sourceIndex, line, rawId);
       return;
@@ -190,14 +192,6 @@ export class ArenaMerge {
     this.held.clear();
     this.held.arena.reset(SPILLING_ARENA_BYTES);
     collectGarbage(); // the dropped arena goes now, not after the read (see collect-garbage.ts)
-  }
-
-  private sourceIndex(source: string): number {
-    if (this.sources[this.lastSource] === source) return this.lastSource;
-    let index = this.sources.indexOf(source);
-    if (index < 0) index = this.sources.push(source) - 1;
-    this.lastSource = index;
-    return index;
   }
 
   private budgetExceeded(): BulkpipeError {

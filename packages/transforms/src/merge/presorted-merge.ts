@@ -20,6 +20,7 @@ import { rejectConflicting } from './merge-step.js';
 import { MergedRow } from './merged-row.js';
 import { RowArena } from './row-arena.js';
 import { ShapeRegistry } from './row-shape.js';
+import { SourceLabels } from './source-labels.js';
 
 /** The encoder's buffer: one row at a time passes through it. */
 const ENCODE_BUFFER_BYTES = 1024 * 1024;
@@ -28,7 +29,8 @@ export class PresortedMerge {
   private readonly arena = new RowArena(ENCODE_BUFFER_BYTES);
   private readonly shapes = new ShapeRegistry();
   private readonly encoder: RecordEncoder;
-  private readonly sources: string[] = [];
+  private readonly sourceLabels = new SourceLabels();
+  private readonly sources = this.sourceLabels.labels;
   private readonly closed: ClosedIds;
   /** The current id's first row (batch line bytes) and where it came from. */
   private group: Buffer = Buffer.allocUnsafe(64 * 1024);
@@ -65,7 +67,7 @@ export class PresortedMerge {
       return;
     }
     if (this.open) this.closeGroup();
-    const source = this.sourceIndex(record.source);
+    const source = this.sourceLabels.indexOf(record.source);
     if (this.closed.find(buf, start, row.idBytes)) throw this.notGrouped(row.id, record, this.closed.foundSource, this.closed.foundLine);
     const bytes = row.end - start;
     if (this.group.length < bytes) this.group = Buffer.allocUnsafe(bytes * 2);
@@ -112,13 +114,6 @@ export class PresortedMerge {
     this.scratch = written.buf;
     const first = merged.origins[0]!;
     this.batcher.add(written.buf, 0, written.end, this.groupIdBytes, this.shapes.shapes[written.shape]!, rawId, merged.origins, first.source, first.line);
-  }
-
-  private sourceIndex(source: string): number {
-    const last = this.sources.length - 1;
-    if (this.sources[last] === source) return last;
-    const index = this.sources.indexOf(source);
-    return index >= 0 ? index : this.sources.push(source) - 1;
   }
 
   private notGrouped(id: string, record: InputRecord, earlierSource: number, earlierLine: number): BulkpipeError {

@@ -11,6 +11,7 @@ import type { ProfileRow, RowOrigin } from '@bulkpipe/core';
 import { detachString } from './detach-string.js';
 import { MergedRow } from './merged-row.js';
 import { setOwn } from './own-attributes.js';
+import { SourceLabels } from './source-labels.js';
 
 /** Separates packed values; rows with this character in a name or value are held unpacked. */
 const SEP = '\0';
@@ -40,9 +41,9 @@ export class RowStore {
   private readonly sourceOf: number[] = [];
   private readonly shapes: (readonly string[])[] = [];
   private readonly shapeByKey = new Map<string, number>();
-  private readonly sources: string[] = [];
+  private readonly sourceLabels = new SourceLabels();
+  private readonly sources = this.sourceLabels.labels;
   private lastShape = -1;
-  private lastSource = -1;
   /** Estimated heap bytes held. */
   estimatedBytes = 0;
 
@@ -78,7 +79,7 @@ export class RowStore {
     this.held.push(packed);
     this.shapeOf.push(this.lastShape);
     this.lineOf.push(origin.line);
-    this.sourceOf.push(this.sourceIndex(origin.source));
+    this.sourceOf.push(this.sourceLabels.indexOf(origin.source));
     this.estimatedBytes += PACKED_ROW_BYTES + 2 * STRING_HEADER_BYTES + BYTES_PER_CHAR * (id.length + packed.length);
   }
 
@@ -148,14 +149,6 @@ export class RowStore {
     const index = this.shapes.length;
     this.shapes.push(names.map(detachString));
     this.shapeByKey.set(key, index);
-    return index;
-  }
-
-  private sourceIndex(source: string): number {
-    if (this.sources[this.lastSource] === source) return this.lastSource;
-    let index = this.sources.indexOf(source);
-    if (index < 0) index = this.sources.push(source) - 1;
-    this.lastSource = index;
     return index;
   }
 

@@ -23,6 +23,7 @@ import { CHUNK_BYTES, CHUNK_ROWS, MAX_CHUNKS_IN_FLIGHT } from './encode-worker-i
 import type { EncodeWorkerInit, InitMessage } from './encode-worker-init.js';
 import { PREWARMED } from './encode-worker-prewarm.js';
 import { widened } from '../typed-arrays.js';
+import { SourceLabels } from '../merge/source-labels.js';
 
 /** Input read per chunk by the fast lane: as parse-input's file reads (the chunk posts are checked after each). */
 const READ_CHUNK_BYTES = 256 * 1024;
@@ -35,8 +36,9 @@ const init: EncodeWorkerInit =
 const ctx = new RunContext({ enforceRejectRate: false });
 const shapes = new ShapeRegistry();
 let sentShapes = 0;
-const sources: string[] = [];
-let lastSource = -1;
+const sourceLabels = new SourceLabels();
+/** Input labels, indexed by the source numbers in the chunk meta (posted with every chunk). */
+const sources = sourceLabels.labels;
 
 const buffer = new ChunkBuffer(CHUNK_BYTES + 256 * 1024);
 let meta = new Int32Array(CHUNK_ROWS * 2 * META_FIELDS);
@@ -62,7 +64,7 @@ const mapStep = init.mapping !== undefined ? createMapStep(init.mapping, ctx) : 
 function encodeOne(record: InputRecord): void {
   if (!encoder.encode(record)) return;
   const row = encoder.row;
-  keepRow(row.end, row.idBytes, row.shape.id, sourceIndex(record.source), record.line, row.idBytes !== row.id.length ? row.id : undefined);
+  keepRow(row.end, row.idBytes, row.shape.id, sourceLabels.indexOf(record.source), record.line, row.idBytes !== row.id.length ? row.id : undefined);
 }
 
 /**
@@ -89,14 +91,6 @@ function keepRow(end: number, idBytes: number, shape: number, source: number, li
 function grow(): void {
   meta = widened(meta, meta.length * 2);
   lines = widened(lines, lines.length * 2);
-}
-
-function sourceIndex(source: string): number {
-  if (sources[lastSource] === source) return lastSource;
-  let index = sources.indexOf(source);
-  if (index < 0) index = sources.push(source) - 1;
-  lastSource = index;
-  return index;
 }
 
 async function post(): Promise<void> {
@@ -136,7 +130,7 @@ const laneEnabled = init.mapping === undefined && (init.validate.idType ?? 'thir
 /** One input through the fast lane, which hands the parse step (and encodeOne) what it does not take itself. */
 async function readWithLane(input: string, parse: ParseOptions): Promise<void> {
   const step = createSharedParseStep({ ...parse, sourceLabel: input, countBytes: false }, ctx);
-  const source = sourceIndex(input);
+  const source = sourceLabels.indexOf(input);
   const lane = new FastLane({
     step,
     encoder,
