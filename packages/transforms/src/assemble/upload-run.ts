@@ -18,7 +18,7 @@ import {
   invalidOption,
   readJournal,
 } from '@bulkpipe/core';
-import type { ApiVersion, Clock, InputFingerprint, JournalReplay, Random, RetryPolicyOptions, RowOrigin, RunOutcome, TargetClientOptions, Timers } from '@bulkpipe/core';
+import type { ApiVersion, Clock, InputFingerprint, JournalReplay, Random, RetryPolicyOptions, RunOutcome, TargetClientOptions, Timers } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
 import type { ParseInput } from '../parse/index.js';
 import { runBatchPipeline } from './batch-pipeline.js';
@@ -26,7 +26,7 @@ import type { BatchPipelineOptions } from './batch-pipeline.js';
 import { BatchRowIndex } from '../upload/batch-row-index.js';
 import { PriorityBudget } from '../upload/priority-budget.js';
 import { UploadSink } from '../upload/upload-sink.js';
-import type { BatchProgress, ErrorSummary } from '../upload/batch-progress.js';
+import type { BatchIdentity, BatchProgress, ErrorSummary } from '../upload/batch-progress.js';
 import type { UploadEmitter, UploadEvents } from '../upload/upload-events.js';
 import { StatusTracker } from '../status/status-tracker.js';
 import type { StatusPollOptions } from '../status/status-options.js';
@@ -89,13 +89,7 @@ export interface UploadRunOptions extends BatchPipelineOptions {
 
 export type BatchReportState = 'planned' | 'failed' | 'accepted' | 'complete' | 'incomplete' | 'stuck' | 'unknown';
 
-export interface BatchReport {
-  readonly seq: number;
-  readonly rows: number;
-  readonly bytes: number;
-  readonly sha256: string;
-  readonly firstLine: RowOrigin;
-  readonly lastLine: RowOrigin;
+export interface BatchReport extends BatchIdentity {
   readonly batchId?: string;
   readonly statusUrl?: string;
   /** `accepted`: submitted, status not (yet) known; `incomplete`: still processing at the deadline. */

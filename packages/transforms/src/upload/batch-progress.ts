@@ -28,13 +28,17 @@ export interface StatusSummary {
   readonly error?: ErrorSummary;
 }
 
-export interface BatchProgress {
+/** Which batch, as the journal, the upload's progress and its report name it. */
+export interface BatchIdentity {
   readonly seq: number;
   readonly rows: number;
   readonly bytes: number;
   readonly sha256: string;
   readonly firstLine: RowOrigin;
   readonly lastLine: RowOrigin;
+}
+
+export interface BatchProgress extends BatchIdentity {
   submit: SubmitState;
   /** The journal said Target had accepted it already: not sent again by this run. */
   resumed: boolean;
