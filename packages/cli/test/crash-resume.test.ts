@@ -15,6 +15,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
+import { seededRandom } from '@bulkpipe/core';
 import { startEmulator } from '@bulkpipe/emulator';
 import type { RunningEmulator } from '@bulkpipe/emulator';
 import { writeSampleExport } from '@bulkpipe/transforms';
@@ -31,17 +32,6 @@ const CLIENT = 'acme';
 const ROWS = 3000;
 const MAX_ROWS = '120';
 
-/** mulberry32: the harness's only source of randomness, so a seed replays the same plan. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
 
 type KillPlan = { kind: 'timer'; afterMs: number } | KillTrigger;
 
@@ -120,7 +110,7 @@ function expectedProfiles(splitDir: string): Map<string, Record<string, string>>
 
 async function scenario(t: ExecutionContext, index: number): Promise<void> {
   const seed = (SEED + index * 7919) >>> 0;
-  const random = prng(seed);
+  const random = seededRandom(seed); // the harness's only source of randomness: a seed replays the same plan
   t.log(`CRASH_SEED=${SEED} (scenario ${index}, seed ${seed})`);
   const emulator = await startEmulator({
     seed,

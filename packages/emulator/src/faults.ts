@@ -1,5 +1,6 @@
 import { invalidOption } from './errors.js';
-import { fnv1a32, seededRandom } from './hash.js';
+import { seededRandom } from '@bulkpipe/core';
+import { fnv1a32 } from './hash.js';
 
 /**
  * Fault injection for everyone's resilience tests. A rule matches calls by client, endpoint, method and a

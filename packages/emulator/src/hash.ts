@@ -1,6 +1,7 @@
 /**
- * Small deterministic hashes and a seeded PRNG. Faults and generated ids must repeat exactly under a seed,
- * and they run once per row on hot paths, so these avoid node:crypto's per-call object overhead.
+ * Small deterministic hashes (the seeded PRNG is core's `seededRandom`). Faults and generated ids must repeat
+ * exactly under a seed, and they run once per row on hot paths, so these avoid node:crypto's per-call object
+ * overhead.
  */
 
 /** FNV-1a over UTF-16 code units, 32 bits, with a caller-chosen basis so several independent hashes exist. */
@@ -22,16 +23,4 @@ export function fnv1a32(text: string, basis = 0x811c9dc5): number {
 /** A uniform number in [0, 1) derived from the text and the seed. */
 export function unitHash(text: string, seed: number): number {
   return fnv1a32(text, (0x811c9dc5 ^ Math.imul(seed | 0, 0x9e3779b1)) >>> 0) / 0x1_0000_0000;
-}
-
-/** mulberry32: a tiny seeded PRNG returning numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
 }
