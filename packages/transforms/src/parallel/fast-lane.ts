@@ -332,14 +332,8 @@ export class FastLane {
     const rowStart = w;
     for (let i = idStart; i < idEnd; i++) {
       const b = data[i]!;
-      if (isUnreserved(b)) {
-        out[w++] = b;
-      } else {
-        out[w] = PERCENT;
-        out[w + 1] = HEX[b >> 4]!;
-        out[w + 2] = HEX[b & 15]!;
-        w += 3;
-      }
+      if (isUnreserved(b)) out[w++] = b;
+      else w = writeEscaped(out, w, b);
     }
     const idBytes = w - rowStart;
 
@@ -364,10 +358,7 @@ export class FastLane {
             const b = data[p]!;
             if (b === QUOTE) {
               if (data[p + 1] === QUOTE) {
-                out[o] = PERCENT;
-                out[o + 1] = 0x32;
-                out[o + 2] = 0x32;
-                o += 3;
+                o = writeEscaped(out, o, QUOTE);
                 length++;
                 p += 2;
                 continue;
@@ -379,10 +370,7 @@ export class FastLane {
             if (kind === COPY) {
               out[o++] = b;
             } else if (kind === ESCAPE || (kind === FIELD_END && b !== COMMA)) {
-              out[o] = PERCENT; // another delimiter is data inside quotes
-              out[o + 1] = HEX[b >> 4]!;
-              out[o + 2] = HEX[b & 15]!;
-              o += 3;
+              o = writeEscaped(out, o, b); // another delimiter is data inside quotes
             } else {
               return -1; // a comma, NUL, CR or LF (a value on several lines): the rules' to judge
             }
@@ -401,10 +389,7 @@ export class FastLane {
             if (kind === COPY) {
               out[o++] = b;
             } else if (kind === ESCAPE) {
-              out[o] = PERCENT;
-              out[o + 1] = HEX[b >> 4]!;
-              out[o + 2] = HEX[b & 15]!;
-              o += 3;
+              o = writeEscaped(out, o, b);
             } else if (kind === FIELD_END || kind === LINE_END) {
               break;
             } else if (kind === CARRIAGE_RETURN) {
@@ -458,6 +443,14 @@ function quotedEnd(data: Buffer, p: number, end: number): number {
     return q + 1;
   }
   return end;
+}
+
+/** `%XX` for `byte` at `out[o]` (upper-case hex, as encodeURIComponent writes it); returns the write end. */
+function writeEscaped(out: Buffer, o: number, byte: number): number {
+  out[o] = PERCENT;
+  out[o + 1] = HEX[byte >> 4]!;
+  out[o + 2] = HEX[byte & 15]!;
+  return o + 3;
 }
 
 function indexOrEnd(data: Buffer, byte: number, from: number, end: number): number {

@@ -6,9 +6,7 @@
  * `openInput` (parse/parse-input.ts), which gunzips and words the errors.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { unreadable } from '../parse/parse-input.js';
-
-const GZIP_MAGIC = [0x1f, 0x8b];
+import { startsWithGzipMagic, unreadable } from '../parse/parse-input.js';
 
 /** The file's chunks (each valid until the next is read), or undefined when openInput should read it. */
 export function plainFileChunks(path: string, chunkBytes: number): Generator<Buffer> | undefined {
@@ -20,7 +18,7 @@ export function plainFileChunks(path: string, chunkBytes: number): Generator<Buf
   }
   try {
     const head = Buffer.alloc(2);
-    if (!fstatSync(fd).isFile() || (readSync(fd, head, 0, 2, 0) === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1])) {
+    if (!fstatSync(fd).isFile() || (readSync(fd, head, 0, 2, 0) === 2 && startsWithGzipMagic(head))) {
       closeSync(fd);
       return undefined;
     }

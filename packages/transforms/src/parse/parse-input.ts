@@ -59,7 +59,7 @@ async function* readFileChunks(path: string): AsyncGenerator<Buffer> {
     for (;;) {
       const { bytesRead } = await file.read(buffer, 0, READ_CHUNK_BYTES, null);
       if (bytesRead === 0) return;
-      reuse ??= bytesRead >= 2 && !(buffer[0] === GZIP_MAGIC_0 && buffer[1] === GZIP_MAGIC_1);
+      reuse ??= bytesRead >= 2 && !startsWithGzipMagic(buffer);
       yield buffer.subarray(0, bytesRead);
       if (!reuse) buffer = Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
     }
@@ -135,6 +135,11 @@ async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal, labe
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
+
+/** The first two bytes are gzip's magic number (gzip is recognised by them, never by a file name). */
+export function startsWithGzipMagic(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === GZIP_MAGIC_0 && bytes[1] === GZIP_MAGIC_1;
+}
 
 /** Recognises gzip by its magic bytes (never by the file name) and gunzips in the stream. */
 async function* gunzipIfCompressed(source: AsyncIterable<InputChunk>, label: string): AsyncGenerator<InputChunk> {
