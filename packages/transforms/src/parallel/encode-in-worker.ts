@@ -1,7 +1,8 @@
 /**
  * The main thread's side of the encode worker: starts it, yields its chunks as they come (handing back one
- * credit per chunk taken, with the chunk's buffers, so memory between the threads stays bounded) and replays each chunk into the merge
- * and the run context. The worker is terminated however the run ends: done, failed or aborted.
+ * credit per chunk taken, with the chunk's buffers for the worker to write again, so memory between the threads
+ * stays bounded) and replays each chunk into the merge and the run context. The worker is terminated however
+ * the run ends: done, failed or aborted.
  */
 import { Worker } from 'node:worker_threads';
 import { BulkpipeError, ErrorCode } from '@bulkpipe/core';
@@ -17,7 +18,6 @@ import { WORKER_LIMITS, takePrewarmedWorker } from './encode-worker-prewarm.js';
  * can only load with tsx's loader registered in it too.
  */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
-
 
 /** tsx's `--import` hook does not reach worker threads: the worker registers it before loading the entry. */
 function sourceWorker(init: EncodeWorkerInit): Worker {
@@ -73,8 +73,8 @@ export async function* encodeInWorker(init: EncodeWorkerInit, signal: AbortSigna
       if (message.type === 'error') throw deserialize(message.error);
       yield message;
       // The consumer is done with the chunk (its rows were copied into the merge): its buffers go back with the
-      // credit. Left here they would wait for a main-thread GC, tens of MB at the peak; the worker collects them
-      // at its next scavenge (or writes its next chunk into them).
+      // credit. Left here they would wait for a main-thread GC, tens of MB at the peak; the worker writes its next
+      // chunks into them.
       const buffers = [message.bytes, message.meta.buffer as ArrayBuffer, message.lines.buffer as ArrayBuffer];
       worker.postMessage({ type: 'credit', buffers } satisfies CreditMessage, buffers);
     }

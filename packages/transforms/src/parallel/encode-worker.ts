@@ -18,7 +18,7 @@ import { ShapeRegistry } from '../merge/row-shape.js';
 import { ChunkBuffer, META_FIELDS } from './encoded-chunk.js';
 import { FastLane } from './fast-lane.js';
 import { plainFileChunks } from './plain-file-chunks.js';
-import type { ChunkEvent, EncodedChunk, SerializedError, WorkerMessage } from './encoded-chunk.js';
+import type { ChunkEvent, CreditMessage, EncodedChunk, SerializedError, WorkerMessage } from './encoded-chunk.js';
 import { CHUNK_BYTES, CHUNK_ROWS, MAX_CHUNKS_IN_FLIGHT } from './encode-worker-init.js';
 import type { EncodeWorkerInit, InitMessage } from './encode-worker-init.js';
 import { PREWARMED } from './encode-worker-prewarm.js';
@@ -49,7 +49,10 @@ let rows = 0;
 
 let credits = MAX_CHUNKS_IN_FLIGHT;
 let wake: (() => void) | undefined;
-port.on('message', () => {
+/** Chunk buffers the main thread gave back with its credits ([bytes, meta, lines]), written again by `post`. */
+const returned: ArrayBuffer[][] = [];
+port.on('message', (message: CreditMessage) => {
+  if (message.buffers !== undefined) returned.push(message.buffers);
   credits++;
   wake?.();
   wake = undefined;
@@ -114,11 +117,13 @@ async function post(): Promise<void> {
   const bytes = buffer.buf.length;
   const capacity = lines.length;
   port.postMessage(chunk satisfies WorkerMessage, [chunk.bytes, meta.buffer as ArrayBuffer, lines.buffer as ArrayBuffer]);
-  // The posted buffers now belong to the main thread (detached here): the next chunk starts in fresh ones.
-  buffer.buf = Buffer.allocUnsafeSlow(bytes);
+  // The posted buffers now belong to the main thread (detached here): the next chunk starts in buffers it gave
+  // back (what they still hold past the rows written is never read), or fresh ones.
+  const [backBytes, backMeta, backLines] = returned.shift() ?? [];
+  buffer.buf = backBytes !== undefined && backBytes.byteLength >= bytes ? Buffer.from(backBytes) : Buffer.allocUnsafeSlow(bytes);
   buffer.rowStart = 0;
-  meta = new Int32Array(capacity * META_FIELDS);
-  lines = new Float64Array(capacity);
+  meta = backMeta !== undefined && backMeta.byteLength === capacity * META_FIELDS * 4 ? new Int32Array(backMeta) : new Int32Array(capacity * META_FIELDS);
+  lines = backLines !== undefined && backLines.byteLength === capacity * 8 ? new Float64Array(backLines) : new Float64Array(capacity);
   rawIds = [];
   events = [];
   rows = 0;
