@@ -6,7 +6,7 @@
 import type { SampleExportStats } from './reference-export.js';
 
 export interface BenchContext {
-  /** Repository root, for paths like packages/cli/dist/bin.js. */
+  /** Repository root, for paths like packages/cli/bundle/bin.js. */
   readonly repoRoot: string;
   /** The reference export every benchmark reads. */
   readonly input: string;

@@ -42,7 +42,7 @@ export const naivePipeline: Benchmark = {
   },
 };
 
-const cliBin = (context: BenchContext): string => join(context.repoRoot, 'packages', 'cli', 'dist', 'bin.js');
+const cliBin = (context: BenchContext): string => join(context.repoRoot, 'packages', 'cli', 'bundle', 'bin.js');
 
 /** `bulkpipe split` with the given extra flags; its check compares the manifest with the generator's prediction. */
 function splitBenchmark(name: string, description: string, extraArgs: readonly string[]): Benchmark {
@@ -53,7 +53,7 @@ function splitBenchmark(name: string, description: string, extraArgs: readonly s
       try {
         await access(cliBin(context));
       } catch {
-        return 'packages/cli/dist/bin.js is not built yet';
+        return 'packages/cli/bundle/bin.js is not built yet';
       }
       try {
         await run(process.execPath, [cliBin(context), 'split', '--help'], { cwd: context.repoRoot });

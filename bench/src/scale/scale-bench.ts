@@ -26,7 +26,7 @@ const repeat = Number(process.env.SCALE_REPEAT ?? 3);
 const only = process.env.SCALE_ONLY?.split(',').map((name) => name.trim());
 const repoRoot = dirname(dirname(dirname(dirname(fileURLToPath(import.meta.url)))));
 const workDir = join(repoRoot, 'bench', 'out', 'scale'); // under bench/: the naive script resolves csv-parse from there
-const bin = join(repoRoot, 'packages', 'cli', 'dist', 'bin.js');
+const bin = join(repoRoot, 'packages', 'cli', 'bundle', 'bin.js');
 const split =
   (file: string, extra: string[]) =>
   (outDir: string): CommandSpec => ({

@@ -27,7 +27,7 @@ import { renderUploadReport } from './upload-report.js';
 
 const benchDir = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const repoRoot = dirname(benchDir);
-const cliBin = join(repoRoot, 'packages', 'cli', 'dist', 'bin.js');
+const cliBin = join(repoRoot, 'packages', 'cli', 'bundle', 'bin.js');
 const PRELOAD_URL = pathToFileURL(join(benchDir, 'src', 'peak-rss-preload.mjs')).href;
 /** Target's documented intake: 50 calls a minute per account. */
 const TARGET_CALLS_PER_MINUTE = 50;
