@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { wantsEncodeWorker } from '../src/prewarm.js';
+import { guessesFastLane, wantsEncodeWorker } from '../src/prewarm.js';
 import { runCli, tempDir } from './run-cli.js';
 
 test('the commands that merge files on two threads prewarm the worker; help, stdin, --presorted and --threads 1 do not', (t) => {
@@ -30,4 +30,29 @@ test('a worker prewarmed for nothing (--threads 1 from the config file) leaves t
   t.is(two.code, 0, two.stderr);
   t.deepEqual(readdirSync(join(dir, 'one')).sort(), readdirSync(join(dir, 'two')).sort());
   t.is(readFileSync(join(dir, 'one', 'batch-00001.txt'), 'utf8'), readFileSync(join(dir, 'two', 'batch-00001.txt'), 'utf8'));
+});
+
+test('the worker is prewarmed for the fast lane unless the command line names a mapping or pcId keys', (t) => {
+  t.true(guessesFastLane(['split', 'in.csv', '--id-column', 'id']));
+  t.true(guessesFastLane(['split', 'in.csv', '--id-type', 'thirdPartyId']));
+  for (const argv of [['split', 'in.csv', '--mapping', 'm.json'], ['split', 'in.csv', '--mapping=m.json'], ['run', 'in.csv', '--id-type', 'pcId'], ['split', 'in.csv', '--id-type=pcId']]) {
+    t.false(guessesFastLane(argv), argv.join(' '));
+  }
+});
+
+test('a mapping from the config file (the prewarm guessed the fast lane) gives the output of --mapping on the command line', async (t) => {
+  const dir = tempDir();
+  const input = join(dir, 'in.csv');
+  writeFileSync(input, 'id,email,tier\nc-1,A@x.example,gold\nc-2,b@x.example,silver\nc-1,,\n');
+  const mapping = join(dir, 'mapping.json');
+  writeFileSync(mapping, JSON.stringify({ idColumn: 'id', columns: { email: { transforms: ['trim', 'lowercase', 'sha256'] } } }));
+  const config = join(dir, 'bulkpipe.config.json');
+  writeFileSync(config, JSON.stringify({ mapping }));
+  const fromConfig = await runCli(['split', input, '--out', join(dir, 'config'), '--config', config]);
+  const fromFlag = await runCli(['split', input, '--out', join(dir, 'flag'), '--mapping', mapping]);
+  t.is(fromConfig.code, 0, fromConfig.stderr);
+  t.is(fromFlag.code, 0, fromFlag.stderr);
+  const body = readFileSync(join(dir, 'config', 'batch-00001.txt'), 'utf8');
+  t.is(body, readFileSync(join(dir, 'flag', 'batch-00001.txt'), 'utf8'));
+  t.true(body.startsWith('batch=thirdPartyId,email,tier\n'), body);
 });

@@ -19,7 +19,7 @@ import { ChunkBuffer, META_FIELDS } from './encoded-chunk.js';
 import { FastLane } from './fast-lane.js';
 import { plainFileChunks } from './plain-file-chunks.js';
 import type { ChunkEvent, CreditMessage, EncodedChunk, SerializedError, WorkerMessage } from './encoded-chunk.js';
-import { CHUNK_BYTES, CHUNK_ROWS, MAX_CHUNKS_IN_FLIGHT } from './encode-worker-init.js';
+import { CHUNK_BYTES, CHUNK_ROWS, MAX_CHUNKS_IN_FLIGHT, laneApplies } from './encode-worker-init.js';
 import type { EncodeWorkerInit, InitMessage } from './encode-worker-init.js';
 import { PREWARMED } from './encode-worker-prewarm.js';
 import { widened } from '../typed-arrays.js';
@@ -129,8 +129,7 @@ async function post(): Promise<void> {
   rows = 0;
 }
 
-/** Whether the byte-level fast lane (fast-lane.ts) may read the inputs: its shortcuts assume both. */
-const laneEnabled = init.mapping === undefined && (init.validate.idType ?? 'thirdPartyId') === 'thirdPartyId';
+const laneEnabled = laneApplies(init);
 
 /** One input through the fast lane, which hands the parse step (and encodeOne) what it does not take itself. */
 async function readWithLane(input: string, parse: ParseOptions): Promise<void> {
