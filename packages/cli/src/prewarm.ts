@@ -13,14 +13,9 @@ export function wantsEncodeWorker(argv: readonly string[]): boolean {
 }
 
 /**
- * Whether the run will likely take the worker's fast lane (no mapping, thirdPartyId keys), so the prewarmed
- * worker is sized for it. A guess from argv too: a miss (a mapping from the config file) costs a second start.
+ * Whether the run will likely take the worker's fast lane (no mapping), so the prewarmed worker is sized for it.
+ * A guess from argv too: a miss (a mapping from the config file) costs a second start.
  */
 export function guessesFastLane(argv: readonly string[]): boolean {
-  const valueOf = (flag: string): string | undefined => {
-    const at = argv.indexOf(flag);
-    if (at >= 0) return argv[at + 1];
-    return argv.find((arg) => arg.startsWith(`${flag}=`))?.slice(flag.length + 1);
-  };
-  return valueOf('--mapping') === undefined && valueOf('--id-type') !== 'pcId';
+  return !argv.some((arg) => arg === '--mapping' || arg.startsWith('--mapping='));
 }

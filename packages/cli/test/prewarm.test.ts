@@ -32,10 +32,10 @@ test('a worker prewarmed for nothing (--threads 1 from the config file) leaves t
   t.is(readFileSync(join(dir, 'one', 'batch-00001.txt'), 'utf8'), readFileSync(join(dir, 'two', 'batch-00001.txt'), 'utf8'));
 });
 
-test('the worker is prewarmed for the fast lane unless the command line names a mapping or pcId keys', (t) => {
+test('the worker is prewarmed for the fast lane unless the command line names a mapping', (t) => {
   t.true(guessesFastLane(['split', 'in.csv', '--id-column', 'id']));
-  t.true(guessesFastLane(['split', 'in.csv', '--id-type', 'thirdPartyId']));
-  for (const argv of [['split', 'in.csv', '--mapping', 'm.json'], ['split', 'in.csv', '--mapping=m.json'], ['run', 'in.csv', '--id-type', 'pcId'], ['split', 'in.csv', '--id-type=pcId']]) {
+  t.true(guessesFastLane(['run', 'in.csv', '--id-type', 'pcId']));
+  for (const argv of [['split', 'in.csv', '--mapping', 'm.json'], ['split', 'in.csv', '--mapping=m.json']]) {
     t.false(guessesFastLane(argv), argv.join(' '));
   }
 });

@@ -4,10 +4,11 @@
  * 38-digit ids, long and non-ASCII values, short and long rows, blank lines, invalid UTF-8, tiny record caps —
  * cut into arbitrary chunks, both must write the same row bytes with the same id lengths, shapes, lines and raw
  * ids, raise the same rejects and warnings in the same order, count the same rows and fail with the same error.
+ * For both keys: thirdPartyId and pcId (whose ids the lane takes only in the shape of a Target visitor id).
  */
 import test from 'ava';
 import fc from 'fast-check';
-import type { InputRecord, RejectedRow, RowWarning } from '@bulkpipe/core';
+import type { IdType, InputRecord, RejectedRow, RowWarning } from '@bulkpipe/core';
 import { RunContext } from '../src/run-context.js';
 import { createParseStep, createSharedParseStep } from '../src/parse/parse-step.js';
 import { RecordEncoder } from '../src/validate/record-encoder.js';
@@ -28,16 +29,17 @@ interface Case {
   cuts: number[];
   delimiter: string | undefined;
   maxRecordBytes: number;
+  idType: IdType;
 }
 
-function harness(): { ctx: RunContext; outcome: Outcome; encoder: RecordEncoder; target: ChunkBuffer; shapes: ShapeRegistry; keep: (end: number, idBytes: number, shape: number, line: number, rawId: string | undefined) => void; encodeOne: (record: InputRecord) => void } {
+function harness(idType: IdType): { ctx: RunContext; outcome: Outcome; encoder: RecordEncoder; target: ChunkBuffer; shapes: ShapeRegistry; keep: (end: number, idBytes: number, shape: number, line: number, rawId: string | undefined) => void; encodeOne: (record: InputRecord) => void } {
   const ctx = new RunContext({ enforceRejectRate: false });
   const outcome: Outcome = { rows: [], rejects: [], warnings: [], read: 0, error: undefined };
   ctx.events.on('reject', (row) => outcome.rejects.push({ ...row, fields: row.fields === undefined ? undefined : { ...row.fields } }));
   ctx.events.on('warning', (warning) => outcome.warnings.push(warning));
   const shapes = new ShapeRegistry();
   const target = new ChunkBuffer(64);
-  const encoder = new RecordEncoder({ idColumn: 'id' }, ctx, target, shapes);
+  const encoder = new RecordEncoder({ idColumn: 'id', idType }, ctx, target, shapes);
   const keep = (end: number, idBytes: number, shape: number, line: number, rawId: string | undefined): void => {
     outcome.rows.push({ bytes: target.buf.toString('latin1', target.rowStart, end), idBytes, shape: shapes.shapes[shape]!.names, line, rawId });
     target.rowStart = end;
@@ -76,8 +78,8 @@ function settle(outcome: Outcome, ctx: RunContext, run: () => void): Outcome {
   return outcome;
 }
 
-function viaStep({ bytes, cuts, delimiter, maxRecordBytes }: Case): Outcome {
-  const { ctx, outcome, encodeOne } = harness();
+function viaStep({ bytes, cuts, delimiter, maxRecordBytes, idType }: Case): Outcome {
+  const { ctx, outcome, encodeOne } = harness(idType);
   return settle(outcome, ctx, () => {
     const step = createParseStep({ delimiter, maxRecordBytes, sourceLabel: 'in.csv' }, ctx);
     for (const piece of chunks(bytes, cuts)) step.push(piece, encodeOne);
@@ -87,11 +89,11 @@ function viaStep({ bytes, cuts, delimiter, maxRecordBytes }: Case): Outcome {
 
 let fastRecords = 0;
 
-function viaLane({ bytes, cuts, delimiter, maxRecordBytes }: Case): Outcome {
-  const { ctx, outcome, encoder, target, keep, encodeOne } = harness();
+function viaLane({ bytes, cuts, delimiter, maxRecordBytes, idType }: Case): Outcome {
+  const { ctx, outcome, encoder, target, keep, encodeOne } = harness(idType);
   return settle(outcome, ctx, () => {
     const step = createSharedParseStep({ delimiter, maxRecordBytes, sourceLabel: 'in.csv', countBytes: false }, ctx);
-    const lane = new FastLane({ step, encoder, target, keep, emit: encodeOne, ctx, maxRecordBytes });
+    const lane = new FastLane({ step, encoder, target, keep, emit: encodeOne, ctx, maxRecordBytes, idType });
     // The lane may keep no reference to a chunk once push returns (the file reader reuses its buffer).
     for (const piece of chunks(bytes, cuts)) {
       const scratch = Buffer.from(piece);
@@ -118,6 +120,10 @@ const written = fc.tuple(cell, fc.constantFrom('plain', 'plain', 'plain', 'quote
 const plainId = fc.oneof(
   { weight: 5, arbitrary: fc.nat(99).map((n) => `c-${n}`) },
   { weight: 1, arbitrary: fc.constantFrom('1'.repeat(38), '1'.repeat(37), ' c-1', 'c-1 ', 'a+b', 'x/y', 'é-1', 'a@b.c', 'a%20b', '', 'x'.repeat(256), 'x'.repeat(257), 'c\u00a01', 'tab\tid') },
+  // pcIds: in Target's shapes, and just outside them (each key type gets the other's ids too).
+  { weight: 3, arbitrary: fc.nat(99).map((n) => `${String(n).padStart(2, '0')}${'0f1e2d3c4b5a6978'.repeat(2)}`) },
+  { weight: 2, arbitrary: fc.tuple(fc.nat(9999), fc.nat(99)).map(([a, b]) => `${a}-${b}.${b % 7}_${b % 3}`) },
+  { weight: 1, arbitrary: fc.constantFrom('A'.repeat(40), 'a'.repeat(41), 'f'.repeat(31), '12-', '12-34.5', ` ${'a'.repeat(32)}`, `${'1'.repeat(130)}-1`, '1'.repeat(127) + '-1') },
 );
 
 const csvCase = fc
@@ -141,8 +147,9 @@ const csvCase = fc
     // Early cuts: the parse step reads the first chunk (to its last LF), the lane what follows.
     cuts: fc.array(fc.nat(600), { minLength: 1, maxLength: 10 }),
     maxRecordBytes: fc.constantFrom(16 * 1024 * 1024, 16 * 1024 * 1024, 16 * 1024 * 1024, 16 * 1024 * 1024, 200, 40),
+    idType: fc.constantFrom<IdType>('thirdPartyId', 'pcId'),
   })
-  .map(({ columns, idAt, prefixed, delimiter, sniff, rows, bom, badByteAt, cuts, maxRecordBytes }) => {
+  .map(({ columns, idAt, prefixed, delimiter, sniff, rows, bom, badByteAt, cuts, maxRecordBytes, idType }) => {
     const names = Array.from({ length: columns }, (_unused, i) => (i === idAt % columns ? 'id' : `${prefixed && i === 0 ? 'profile.' : ''}c${i}`));
     let text = `${bom ? '\uFEFF' : ''}${names.join(delimiter)}\n`;
     for (const [cells, ending, id] of rows) {
@@ -151,7 +158,7 @@ const csvCase = fc
     }
     let bytes = Buffer.from(text);
     if (badByteAt !== null) bytes = Buffer.concat([bytes.subarray(0, badByteAt % (bytes.length + 1)), Buffer.from([0xff]), bytes.subarray(badByteAt % (bytes.length + 1))]);
-    return { bytes, cuts, delimiter: sniff ? undefined : delimiter, maxRecordBytes } satisfies Case;
+    return { bytes, cuts, delimiter: sniff ? undefined : delimiter, maxRecordBytes, idType } satisfies Case;
   });
 
 test('the fast lane gives what the parse step and RecordEncoder give, on adversarial CSV in any chunking', (t) => {
@@ -172,9 +179,25 @@ test('the fast lane gives what the parse step and RecordEncoder give, on adversa
 test('a plain export goes through the lane with the same rows as the step', (t) => {
   const lines = ['id,email,city,notes'];
   for (let i = 0; i < 3000; i++) lines.push(`c-${i % 2500},user${i}@example.com,${i % 7 === 0 ? '' : 'Zürich'},${i % 11 === 0 ? '"quoted, with comma"' : 'plain note'}`);
-  const input: Case = { bytes: Buffer.from(`${lines.join('\n')}\n`), cuts: [1000, 70_000, 70_001, 123_457], delimiter: undefined, maxRecordBytes: 16 * 1024 * 1024 };
+  const input: Case = { bytes: Buffer.from(`${lines.join('\n')}\n`), cuts: [1000, 70_000, 70_001, 123_457], delimiter: undefined, maxRecordBytes: 16 * 1024 * 1024, idType: 'thirdPartyId' };
   const lane = viaLane(input);
   t.deepEqual(lane, viaStep(input));
   t.is(lane.read, 3000);
   t.is(lane.rows.length, 3000 - 273); // the quoted notes hold a comma: rejected
+});
+
+test('a pcId export in Target’s shapes goes through the lane; ids out of shape go to the step, which warns', (t) => {
+  const lines = ['pcid,tier'];
+  for (let i = 0; i < 2000; i++) {
+    const id = i % 100 === 0 ? `visitor-${i}` : i % 2 === 0 ? `${String(i).padStart(4, '0')}${'0f1e2d3c4b5a6978'.repeat(2)}` : `${i}-${i * 7}.28_0`;
+    lines.push(`${id},${i % 3 === 0 ? '' : 'gold'}`);
+  }
+  const bytes = Buffer.from(`${lines.join('\n')}\n`.replace('pcid,', 'id,'));
+  const input: Case = { bytes, cuts: [500, 20_000], delimiter: undefined, maxRecordBytes: 16 * 1024 * 1024, idType: 'pcId' };
+  const before = fastRecords;
+  const lane = viaLane(input);
+  t.deepEqual(lane, viaStep(input));
+  t.is(lane.read, 2000);
+  t.is(lane.warnings.length, 20, 'the ids out of shape');
+  t.true(fastRecords - before > 1900, `${fastRecords - before} records through the lane`);
 });

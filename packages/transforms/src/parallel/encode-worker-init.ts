@@ -10,9 +10,9 @@ export interface EncodeWorkerInit {
   validate: ValidateOptions;
 }
 
-/** Whether the worker's byte-level fast lane (fast-lane.ts) may read the inputs: its shortcuts assume both. */
+/** Whether the worker's byte-level fast lane (fast-lane.ts) may read the inputs: its shortcuts assume no mapping. */
 export function laneApplies(init: EncodeWorkerInit): boolean {
-  return init.mapping === undefined && (init.validate.idType ?? 'thirdPartyId') === 'thirdPartyId';
+  return init.mapping === undefined;
 }
 
 /** Chunks the worker may post before the main thread has taken them: bounds memory between the threads. */

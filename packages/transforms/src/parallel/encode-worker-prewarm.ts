@@ -13,7 +13,7 @@ import type { ResourceLimits } from 'node:worker_threads';
  * The worker's young generation, in MiB, by the path its records take. V8's default lets it grow to 32 MiB of
  * semi-spaces. The fast lane makes little garbage: 2 is ~35 MB smaller at the process's peak (the end of input,
  * when the worker and every held row are alive together) than the default and no slower. Records parsed into
- * strings and objects (a mapping, pcId keys) make garbage that dies young: with 2 the worker spent a third of its
+ * strings and objects (with a mapping) make garbage that dies young: with 2 the worker spent a third of its
  * time collecting it, and runs were ~20 % slower than with 32 (1M-row reference export, both measured in
  * bench/RESULTS.md).
  */

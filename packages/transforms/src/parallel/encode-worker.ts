@@ -143,6 +143,7 @@ async function readWithLane(input: string, parse: ParseOptions): Promise<void> {
     emit: encodeOne,
     ctx,
     maxRecordBytes: resolveParseOptions(parse).maxRecordBytes,
+    idType: init.validate.idType,
   });
   const feed = async (chunk: Buffer): Promise<void> => {
     lane.push(chunk);

@@ -7,21 +7,24 @@
  * A record takes the fast lane only when the answer is certain without the rules: on one line (quoted cells
  * allowed, `""` inside them), no lone CR, no NUL, no comma in a value, no value over 256 bytes (so none over
  * 256 characters), the id unquoted, 1–256 printable ASCII bytes without `+ / ,` (so no whitespace to trim,
- * nothing to reject) and not 38 digits (an ECID), no more cells than the header. Its bytes are then exactly
- * RecordEncoder's: UTF-8 percent-encoded byte by byte.
+ * nothing to reject) and not 38 digits (an ECID) — for pcId keys at most 128 bytes and in the shape of a Target
+ * visitor id (pc-id-shape.ts: nothing to warn about) —, no more cells than the header. Its bytes are then
+ * exactly RecordEncoder's: UTF-8 percent-encoded byte by byte.
  *
  * The lane shares the input with the parse step (parse/parse-step.ts SharedParseStep): the step reads the start
  * of the input (BOM, header, delimiter), the lane takes over at the first record boundary once RecordEncoder has
  * a plan for the header, and both keep one line count. The lane applies only where its shortcuts hold: the
- * worker starts it only without a mapping and for thirdPartyId keys; the lane itself leaves the whole input to
+ * worker starts it only without a mapping (encode-worker-init.ts laneApplies); the lane itself leaves the whole input to
  * the step unless the header has ≤ 30 attribute columns in header order and an ASCII delimiter.
  */
 import { isUtf8 } from 'node:buffer';
-import type { InputRecord } from '@bulkpipe/core';
+import { MAX_PC_ID_LENGTH, MAX_THIRD_PARTY_ID_LENGTH } from '@bulkpipe/core';
+import type { IdType, InputRecord } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
 import type { SharedParseStep } from '../parse/parse-step.js';
 import { MASK_COLUMNS } from '../validate/record-encoder.js';
 import type { EncodePlan, EncodeTarget, RecordEncoder } from '../validate/record-encoder.js';
+import { isPcIdShape } from './pc-id-shape.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -30,8 +33,6 @@ const COMMA = 0x2c;
 const PERCENT = 0x25;
 /** Longest value (bytes) the lane encodes; a longer one may draw VALUE_LONG (> 256 characters). */
 const MAX_FAST_VALUE_BYTES = 256;
-/** Longest id (bytes = characters: the lane's ids are ASCII), Target's thirdPartyId limit. */
-const MAX_FAST_ID_BYTES = 256;
 const ECID_DIGITS = 38;
 /** Records longer than this go to the parse step (which checks them against maxRecordBytes). */
 const MAX_FAST_RECORD_BYTES = 16 * 1024;
@@ -66,6 +67,8 @@ export interface FastLaneOptions {
   readonly emit: (record: InputRecord) => void;
   readonly ctx: RunContext;
   readonly maxRecordBytes: number;
+  /** The key RecordEncoder checks the ids against. @default 'thirdPartyId' */
+  readonly idType?: IdType;
 }
 
 type Mode = 'starting' | 'fast' | 'slow';
@@ -90,9 +93,14 @@ export class FastLane {
   fastRecords = 0;
   /** Longest record (without its line ending) the lane takes. */
   private maxFastRecordBytes = MAX_FAST_RECORD_BYTES;
+  private readonly pcId: boolean;
+  /** Longest id (bytes = characters: the lane's ids are ASCII): Target's limit for the key. */
+  private readonly maxIdBytes: number;
 
   constructor(private readonly options: FastLaneOptions) {
     this.mode = 'starting';
+    this.pcId = options.idType === 'pcId';
+    this.maxIdBytes = this.pcId ? MAX_PC_ID_LENGTH : MAX_THIRD_PARTY_ID_LENGTH;
   }
 
   /** The next chunk of the input's bytes (the buffer may be reused by the caller once this returns). */
@@ -324,7 +332,8 @@ export class FastLane {
     }
     const idEnd = p;
     const idLength = idEnd - idStart;
-    if (idLength === 0 || idLength > MAX_FAST_ID_BYTES || (idLength === ECID_DIGITS && digits === ECID_DIGITS)) return -1;
+    if (idLength === 0 || idLength > this.maxIdBytes || (idLength === ECID_DIGITS && digits === ECID_DIGITS)) return -1;
+    if (this.pcId && !isPcIdShape(data, idStart, idEnd)) return -1; // the step warns about its shape
 
     const target = this.options.target;
     let w = target.ensure(target.rowStart, 3 * (stop - start) + 2);
