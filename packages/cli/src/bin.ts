@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { hideBin } from 'yargs/helpers';
 import { prewarmEncodeWorker } from '@bulkpipe/transforms/prewarm';
-import { guessesFastLane, wantsEncodeWorker } from './prewarm.js';
+import { wantsEncodeWorker } from './prewarm.js';
 
 const argv = hideBin(process.argv);
 // First, so the worker loads its modules while this thread loads the CLI's.
-if (wantsEncodeWorker(argv)) prewarmEncodeWorker(guessesFastLane(argv));
+if (wantsEncodeWorker(argv)) prewarmEncodeWorker();
 
 const { buildCli } = await import('./cli.js');
 const { describeError, exitCodeFor } = await import('./command-runner.js');

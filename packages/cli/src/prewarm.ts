@@ -12,10 +12,3 @@ export function wantsEncodeWorker(argv: readonly string[]): boolean {
   return !(argv.includes('--threads=1') || (threads >= 0 && argv[threads + 1] === '1'));
 }
 
-/**
- * Whether the run will likely take the worker's fast lane (no mapping), so the prewarmed worker is sized for it.
- * A guess from argv too: a miss (a mapping from the config file) costs a second start.
- */
-export function guessesFastLane(argv: readonly string[]): boolean {
-  return !argv.some((arg) => arg === '--mapping' || arg.startsWith('--mapping='));
-}

@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { guessesFastLane, wantsEncodeWorker } from '../src/prewarm.js';
+import { wantsEncodeWorker } from '../src/prewarm.js';
 import { runCli, tempDir } from './run-cli.js';
 
 test('the commands that merge files on two threads prewarm the worker; help, stdin, --presorted and --threads 1 do not', (t) => {
@@ -32,15 +32,7 @@ test('a worker prewarmed for nothing (--threads 1 from the config file) leaves t
   t.is(readFileSync(join(dir, 'one', 'batch-00001.txt'), 'utf8'), readFileSync(join(dir, 'two', 'batch-00001.txt'), 'utf8'));
 });
 
-test('the worker is prewarmed for the fast lane unless the command line names a mapping', (t) => {
-  t.true(guessesFastLane(['split', 'in.csv', '--id-column', 'id']));
-  t.true(guessesFastLane(['run', 'in.csv', '--id-type', 'pcId']));
-  for (const argv of [['split', 'in.csv', '--mapping', 'm.json'], ['split', 'in.csv', '--mapping=m.json']]) {
-    t.false(guessesFastLane(argv), argv.join(' '));
-  }
-});
-
-test('a mapping from the config file (the prewarm guessed the fast lane) gives the output of --mapping on the command line', async (t) => {
+test('a worker prewarmed before the config file is read maps as the file says: the output of --mapping on the command line', async (t) => {
   const dir = tempDir();
   const input = join(dir, 'in.csv');
   writeFileSync(input, 'id,email,tier\nc-1,A@x.example,gold\nc-2,b@x.example,silver\nc-1,,\n');

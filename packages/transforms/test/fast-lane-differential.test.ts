@@ -8,102 +8,9 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
-import type { IdType, InputRecord, RejectedRow, RowWarning } from '@bulkpipe/core';
-import { RunContext } from '../src/run-context.js';
-import { createParseStep, createSharedParseStep } from '../src/parse/parse-step.js';
-import { RecordEncoder } from '../src/validate/record-encoder.js';
-import { ShapeRegistry } from '../src/merge/row-shape.js';
-import { ChunkBuffer } from '../src/parallel/encoded-chunk.js';
-import { FastLane } from '../src/parallel/fast-lane.js';
-
-interface Outcome {
-  rows: { bytes: string; idBytes: number; shape: readonly string[]; line: number; rawId: string | undefined }[];
-  rejects: RejectedRow[];
-  warnings: RowWarning[];
-  read: number;
-  error: unknown;
-}
-
-interface Case {
-  bytes: Buffer;
-  cuts: number[];
-  delimiter: string | undefined;
-  maxRecordBytes: number;
-  idType: IdType;
-}
-
-function harness(idType: IdType): { ctx: RunContext; outcome: Outcome; encoder: RecordEncoder; target: ChunkBuffer; shapes: ShapeRegistry; keep: (end: number, idBytes: number, shape: number, line: number, rawId: string | undefined) => void; encodeOne: (record: InputRecord) => void } {
-  const ctx = new RunContext({ enforceRejectRate: false });
-  const outcome: Outcome = { rows: [], rejects: [], warnings: [], read: 0, error: undefined };
-  ctx.events.on('reject', (row) => outcome.rejects.push({ ...row, fields: row.fields === undefined ? undefined : { ...row.fields } }));
-  ctx.events.on('warning', (warning) => outcome.warnings.push(warning));
-  const shapes = new ShapeRegistry();
-  const target = new ChunkBuffer(64);
-  const encoder = new RecordEncoder({ idColumn: 'id', idType }, ctx, target, shapes);
-  const keep = (end: number, idBytes: number, shape: number, line: number, rawId: string | undefined): void => {
-    outcome.rows.push({ bytes: target.buf.toString('latin1', target.rowStart, end), idBytes, shape: shapes.shapes[shape]!.names, line, rawId });
-    target.rowStart = end;
-  };
-  const encodeOne = (record: InputRecord): void => {
-    if (!encoder.encode(record)) return;
-    const row = encoder.row;
-    keep(row.end, row.idBytes, row.shape.id, record.line, row.idBytes !== row.id.length ? row.id : undefined);
-  };
-  return { ctx, outcome, encoder, target, shapes, keep, encodeOne };
-}
-
-function chunks(bytes: Buffer, cuts: readonly number[]): Buffer[] {
-  const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
-  const pieces: Buffer[] = [];
-  let from = 0;
-  for (const point of points) {
-    pieces.push(bytes.subarray(from, point));
-    from = point;
-  }
-  pieces.push(bytes.subarray(from));
-  return pieces.filter((piece) => piece.length > 0);
-}
-
-function settle(outcome: Outcome, ctx: RunContext, run: () => void): Outcome {
-  try {
-    run();
-  } catch (error) {
-    const { code, message, context } = error as { code?: string; message: string; context?: unknown };
-    // How much of an oversize record was read when the scanner gave up ("read N so far", whether a quote was
-    // still open) depends on where the input's chunks end, which the lane changes (it carries a partial
-    // record until it is complete); the code and the line the record starts on do not.
-    outcome.error = code === 'BULKPIPE_RECORD_TOO_LARGE' ? { code, context } : { code, message, context };
-  }
-  outcome.read = ctx.counters.read;
-  return outcome;
-}
-
-function viaStep({ bytes, cuts, delimiter, maxRecordBytes, idType }: Case): Outcome {
-  const { ctx, outcome, encodeOne } = harness(idType);
-  return settle(outcome, ctx, () => {
-    const step = createParseStep({ delimiter, maxRecordBytes, sourceLabel: 'in.csv' }, ctx);
-    for (const piece of chunks(bytes, cuts)) step.push(piece, encodeOne);
-    step.flush(encodeOne);
-  });
-}
-
-let fastRecords = 0;
-
-function viaLane({ bytes, cuts, delimiter, maxRecordBytes, idType }: Case): Outcome {
-  const { ctx, outcome, encoder, target, keep, encodeOne } = harness(idType);
-  return settle(outcome, ctx, () => {
-    const step = createSharedParseStep({ delimiter, maxRecordBytes, sourceLabel: 'in.csv', countBytes: false }, ctx);
-    const lane = new FastLane({ step, encoder, target, keep, emit: encodeOne, ctx, maxRecordBytes, idType });
-    // The lane may keep no reference to a chunk once push returns (the file reader reuses its buffer).
-    for (const piece of chunks(bytes, cuts)) {
-      const scratch = Buffer.from(piece);
-      lane.push(scratch);
-      scratch.fill(0x21);
-    }
-    lane.end();
-    fastRecords += lane.fastRecords;
-  });
-}
+import type { IdType } from '@bulkpipe/core';
+import { laneStats, viaLane, viaStep } from './lane-harness.js';
+import type { Case } from './lane-harness.js';
 
 const cellPieces = fc.constantFrom('a', 'Zq', '0', '42', '-', '_', '.', '~', ' ', '+', '/', ',', ';', '\t', '"', '""', '\r', '\n', '\r\n', '\0', 'é', '東京', '😀', '%', '&', '=', "'", '*', 'x'.repeat(300), '1'.repeat(38));
 const cell = fc.oneof(
@@ -162,7 +69,7 @@ const csvCase = fc
   });
 
 test('the fast lane gives what the parse step and RecordEncoder give, on adversarial CSV in any chunking', (t) => {
-  fastRecords = 0;
+  laneStats.fastRecords = 0;
   let records = 0;
   fc.assert(
     fc.property(csvCase, (input) => {
@@ -173,7 +80,7 @@ test('the fast lane gives what the parse step and RecordEncoder give, on adversa
     { numRuns: 3000 },
   );
   // Not vacuous: a good share of the records took the lane (the rest are the adversarial ones).
-  t.true(fastRecords > records / 5, `${fastRecords} of ${records} records through the lane`);
+  t.true(laneStats.fastRecords > records / 5, `${laneStats.fastRecords} of ${records} records through the lane`);
 });
 
 test('a plain export goes through the lane with the same rows as the step', (t) => {
@@ -194,10 +101,10 @@ test('a pcId export in Target’s shapes goes through the lane; ids out of shape
   }
   const bytes = Buffer.from(`${lines.join('\n')}\n`.replace('pcid,', 'id,'));
   const input: Case = { bytes, cuts: [500, 20_000], delimiter: undefined, maxRecordBytes: 16 * 1024 * 1024, idType: 'pcId' };
-  const before = fastRecords;
+  const before = laneStats.fastRecords;
   const lane = viaLane(input);
   t.deepEqual(lane, viaStep(input));
   t.is(lane.read, 2000);
   t.is(lane.warnings.length, 20, 'the ids out of shape');
-  t.true(fastRecords - before > 1900, `${fastRecords - before} records through the lane`);
+  t.true(laneStats.fastRecords - before > 1900, `${laneStats.fastRecords - before} records through the lane`);
 });

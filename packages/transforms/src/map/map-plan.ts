@@ -6,6 +6,7 @@
 import { BulkpipeError, ErrorCode } from '@bulkpipe/core';
 import type { ColumnRule, Mapping } from './mapping.js';
 import { compileTransforms } from './value-transforms.js';
+import type { ValueTransform } from './value-transforms.js';
 
 type TransformFn = (value: string) => string;
 
@@ -16,8 +17,10 @@ export interface MapPlan {
   readonly from: readonly string[];
   /** …output name… */
   readonly to: readonly string[];
-  /** …and transforms (empty: copy as is). */
+  /** …and transforms (empty: copy as is)… */
   readonly transforms: readonly (readonly TransformFn[])[];
+  /** …by name (the fast lane applies them to bytes, parallel/byte-transforms.ts). */
+  readonly transformNames: readonly (readonly ValueTransform[])[];
   readonly constantNames: readonly string[];
   readonly constantValues: readonly string[];
   /** An output name is `__proto__`: such records get a prototype-less fields object. */
@@ -50,6 +53,7 @@ export function compileMapPlan(mapping: Mapping, header: readonly string[], sour
   const from: string[] = [];
   const to: string[] = [];
   const transforms: (readonly TransformFn[])[] = [];
+  const transformNames: (readonly ValueTransform[])[] = [];
   const origin = new Map<string, string>();
   const claim = (name: string, what: string): void => {
     const earlier = origin.get(name);
@@ -70,12 +74,14 @@ export function compileMapPlan(mapping: Mapping, header: readonly string[], sour
     from.push(column);
     to.push(name);
     transforms.push(compileTransforms(rule?.transforms ?? []));
+    transformNames.push(Object.freeze([...(rule?.transforms ?? [])]));
   }
   for (const derived of mapping.derive) {
     claim(derived.name, `derived column ${JSON.stringify(derived.name)}`);
     from.push(derived.from);
     to.push(derived.name);
     transforms.push(compileTransforms(derived.transforms));
+    transformNames.push(Object.freeze([...derived.transforms]));
   }
   for (const constant of mapping.constants) claim(constant.name, `constant ${JSON.stringify(constant.name)}`);
 
@@ -86,6 +92,7 @@ export function compileMapPlan(mapping: Mapping, header: readonly string[], sour
     from: Object.freeze(from),
     to: Object.freeze(to),
     transforms: Object.freeze(transforms),
+    transformNames: Object.freeze(transformNames),
     constantNames: Object.freeze(constantNames),
     constantValues: Object.freeze(mapping.constants.map((c) => c.value)),
     nullPrototype: origin.has('__proto__'),

@@ -14,8 +14,14 @@ import { compileMapPlan } from './map-plan.js';
 import type { MapPlan } from './map-plan.js';
 import { applyTransforms } from './value-transforms.js';
 
+/** The map step, which also tells the plan it made for an input header (the fast lane maps such records itself). */
+export interface MapStep extends Step<InputRecord, InputRecord> {
+  /** The plan for records with this `columns` array, once one was mapped (undefined before). */
+  planOf(columns: readonly string[]): MapPlan | undefined;
+}
+
 /** `ctx` is taken for the common stage shape; the map rejects nothing (validate judges the mapped values). */
-export function createMapStep(mapping: Mapping, _ctx: RunContext): Step<InputRecord, InputRecord> {
+export function createMapStep(mapping: Mapping, _ctx: RunContext): MapStep {
   const plans = new WeakMap<readonly string[], MapPlan>();
   let lastColumns: readonly string[] | undefined;
   let lastPlan: MapPlan | undefined;
@@ -50,6 +56,7 @@ export function createMapStep(mapping: Mapping, _ctx: RunContext): Step<InputRec
       emit({ source: record.source, line: record.line, fields, columns: plan.columns });
     },
     flush() {},
+    planOf: (columns) => plans.get(columns),
   };
 }
 

@@ -10,9 +10,8 @@ import type { RunContext } from '../run-context.js';
 import type { ArenaMerge } from '../merge/arena-merge.js';
 import { META_FIELDS } from './encoded-chunk.js';
 import type { ChunkEvent, CreditMessage, EncodedChunk, SerializedError, WorkerMessage } from './encoded-chunk.js';
-import { laneApplies } from './encode-worker-init.js';
 import type { EncodeWorkerInit, InitMessage } from './encode-worker-init.js';
-import { takePrewarmedWorker, workerLimits } from './encode-worker-prewarm.js';
+import { WORKER_LIMITS, takePrewarmedWorker } from './encode-worker-prewarm.js';
 
 /**
  * Under tsx (tests, the bench from source) this module is the .ts file, and so is its sibling, which the worker
@@ -24,19 +23,19 @@ const FROM_SOURCE = import.meta.url.endsWith('.ts');
 function sourceWorker(init: EncodeWorkerInit): Worker {
   const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
   const entry = JSON.stringify(new URL('./encode-worker.ts', import.meta.url).href);
-  return new Worker(`import(${api}).then(({ register }) => { register(); return import(${entry}); })`, { eval: true, workerData: init, resourceLimits: workerLimits(laneApplies(init)) });
+  return new Worker(`import(${api}).then(({ register }) => { register(); return import(${entry}); })`, { eval: true, workerData: init, resourceLimits: WORKER_LIMITS });
 }
 
 /** The worker the CLI started early (encode-worker-prewarm.ts), given its init; undefined when there is none. */
 function prewarmedWorker(init: EncodeWorkerInit): Worker | undefined {
-  const worker = takePrewarmedWorker(laneApplies(init));
+  const worker = takePrewarmedWorker();
   worker?.postMessage({ type: 'init', init } satisfies InitMessage);
   return worker;
 }
 
 export async function* encodeInWorker(init: EncodeWorkerInit, signal: AbortSignal): AsyncGenerator<EncodedChunk> {
   if (signal.aborted) throw aborted(signal);
-  const worker = FROM_SOURCE ? sourceWorker(init) : (prewarmedWorker(init) ?? new Worker(new URL('./encode-worker.js', import.meta.url), { workerData: init, resourceLimits: workerLimits(laneApplies(init)) }));
+  const worker = FROM_SOURCE ? sourceWorker(init) : (prewarmedWorker(init) ?? new Worker(new URL('./encode-worker.js', import.meta.url), { workerData: init, resourceLimits: WORKER_LIMITS }));
   const queue: WorkerMessage[] = [];
   let failure: unknown;
   let exited = false;

@@ -10,11 +10,6 @@ export interface EncodeWorkerInit {
   validate: ValidateOptions;
 }
 
-/** Whether the worker's byte-level fast lane (fast-lane.ts) may read the inputs: its shortcuts assume no mapping. */
-export function laneApplies(init: EncodeWorkerInit): boolean {
-  return init.mapping === undefined;
-}
-
 /** Chunks the worker may post before the main thread has taken them: bounds memory between the threads. */
 export const MAX_CHUNKS_IN_FLIGHT = 4;
 /** A chunk is posted once it holds this many rows or bytes (checked after each parsed record array). */

@@ -10,55 +10,39 @@ import { Worker } from 'node:worker_threads';
 import type { ResourceLimits } from 'node:worker_threads';
 
 /**
- * The worker's young generation, in MiB, by the path its records take. V8's default lets it grow to 32 MiB of
- * semi-spaces. The fast lane makes little garbage: 2 is ~35 MB smaller at the process's peak (the end of input,
- * when the worker and every held row are alive together) than the default and no slower. Records parsed into
- * strings and objects (with a mapping) make garbage that dies young: with 2 the worker spent a third of its
- * time collecting it, and runs were ~20 % slower than with 32 (1M-row reference export, both measured in
- * bench/RESULTS.md).
+ * The worker's young generation, in MiB. V8's default lets it grow to 32 MiB of semi-spaces. The fast lane
+ * (which also maps records when there is a mapping) makes little garbage: 2 is ~35 MB smaller at the process's
+ * peak (the end of input, when the worker and every held row are alive together) than the default and no slower.
+ * Records the lane leaves to the parse step become strings and objects, whose garbage dies young: an input
+ * where that is most records (a non-ASCII delimiter, integer-like attribute names) runs ~20 % slower with 2
+ * than with 32 (measured on the 1M-row reference export before the lane mapped records).
  */
-const LANE_YOUNG_GENERATION_MB = 2;
-const RECORDS_YOUNG_GENERATION_MB = 32;
-
-/** The worker's resource limits when its inputs take the fast lane (`lane`) or the record path. */
-export function workerLimits(lane: boolean): ResourceLimits {
-  return { maxYoungGenerationSizeMb: lane ? LANE_YOUNG_GENERATION_MB : RECORDS_YOUNG_GENERATION_MB };
-}
+const WORKER_YOUNG_GENERATION_MB = 2;
+export const WORKER_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
 
 /** What a prewarmed worker is started with instead of its EncodeWorkerInit. */
 export const PREWARMED = 'bulkpipe:prewarmed';
 
-let prewarmed: { readonly worker: Worker; readonly lane: boolean } | undefined;
+let prewarmed: Worker | undefined;
 
-/**
- * Starts an encode worker now, for the next run to take, sized for the fast lane (`lane`, a guess from the
- * command line) or the record path. Only for the built package (not under tsx).
- */
-export function prewarmEncodeWorker(lane = true): void {
+/** Starts an encode worker now, for the next run to take. Only for the built package (not under tsx). */
+export function prewarmEncodeWorker(): void {
   if (prewarmed !== undefined || import.meta.url.endsWith('.ts')) return;
-  const worker = new Worker(new URL('./encode-worker.js', import.meta.url), { workerData: PREWARMED, resourceLimits: workerLimits(lane) });
+  const worker = new Worker(new URL('./encode-worker.js', import.meta.url), { workerData: PREWARMED, resourceLimits: WORKER_LIMITS });
   worker.unref();
   // A worker that failed or ended before it was taken is not handed out; the run starts its own.
   const forget = (): void => {
-    if (prewarmed?.worker === worker) prewarmed = undefined;
+    if (prewarmed === worker) prewarmed = undefined;
   };
   worker.once('error', forget);
   worker.once('exit', forget);
-  prewarmed = { worker, lane };
+  prewarmed = worker;
 }
 
-/**
- * The prewarmed worker, if there is one sized for `lane` (it is the caller's now, referenced again), else
- * undefined. One sized for the other path (the guess missed a mapping in a config file) is ended.
- */
-export function takePrewarmedWorker(lane: boolean): Worker | undefined {
-  const taken = prewarmed;
+/** The prewarmed worker, if there is one (it is the caller's now, referenced again), else undefined. */
+export function takePrewarmedWorker(): Worker | undefined {
+  const worker = prewarmed;
   prewarmed = undefined;
-  if (taken === undefined) return undefined;
-  if (taken.lane !== lane) {
-    void taken.worker.terminate();
-    return undefined;
-  }
-  taken.worker.ref();
-  return taken.worker;
+  worker?.ref();
+  return worker;
 }

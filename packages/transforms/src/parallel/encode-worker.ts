@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InputRecord } from '@bulkpipe/core';
 import { RunContext } from '../run-context.js';
-import { parseRecords, resolveParseOptions } from '../parse/index.js';
+import { resolveParseOptions } from '../parse/index.js';
 import type { ParseOptions } from '../parse/index.js';
 import { openInput } from '../parse/parse-input.js';
 import { createSharedParseStep } from '../parse/parse-step.js';
@@ -19,7 +19,7 @@ import { ChunkBuffer, META_FIELDS } from './encoded-chunk.js';
 import { FastLane } from './fast-lane.js';
 import { plainFileChunks } from './plain-file-chunks.js';
 import type { ChunkEvent, CreditMessage, EncodedChunk, SerializedError, WorkerMessage } from './encoded-chunk.js';
-import { CHUNK_BYTES, CHUNK_ROWS, MAX_CHUNKS_IN_FLIGHT, laneApplies } from './encode-worker-init.js';
+import { CHUNK_BYTES, CHUNK_ROWS, MAX_CHUNKS_IN_FLIGHT } from './encode-worker-init.js';
 import type { EncodeWorkerInit, InitMessage } from './encode-worker-init.js';
 import { PREWARMED } from './encode-worker-prewarm.js';
 import { widened } from '../typed-arrays.js';
@@ -129,8 +129,6 @@ async function post(): Promise<void> {
   rows = 0;
 }
 
-const laneEnabled = laneApplies(init);
-
 /** One input through the fast lane, which hands the parse step (and encodeOne) what it does not take itself. */
 async function readWithLane(input: string, parse: ParseOptions): Promise<void> {
   const step = createSharedParseStep({ ...parse, sourceLabel: input, countBytes: false }, ctx);
@@ -140,7 +138,8 @@ async function readWithLane(input: string, parse: ParseOptions): Promise<void> {
     encoder,
     target: buffer,
     keep: (end, idBytes, shape, line, rawId) => keepRow(end, idBytes, shape, source, line, rawId),
-    emit: encodeOne,
+    emit: mapStep === undefined ? encodeOne : (record) => mapStep.push(record, encodeOne),
+    mapStep,
     ctx,
     maxRecordBytes: resolveParseOptions(parse).maxRecordBytes,
     idType: init.validate.idType,
@@ -166,20 +165,7 @@ async function readWithLane(input: string, parse: ParseOptions): Promise<void> {
 
 async function run(): Promise<void> {
   const parse = { ...init.parse, onHeader: (columns: readonly string[], source: string) => events.push({ kind: 'header', beforeRow: rows, read: ctx.counters.read, bytesRead: ctx.counters.bytesRead, columns: [...columns], source }) };
-  for (const input of init.inputs) {
-    if (laneEnabled) {
-      await readWithLane(input, parse);
-      continue;
-    }
-    for await (const records of parseRecords(input, parse, ctx)) {
-      events.push({ kind: 'counters', beforeRow: rows, read: ctx.counters.read, bytesRead: ctx.counters.bytesRead });
-      for (const record of records) {
-        if (mapStep !== undefined) mapStep.push(record, encodeOne);
-        else encodeOne(record);
-      }
-      if (rows >= CHUNK_ROWS || buffer.rowStart >= CHUNK_BYTES) await post();
-    }
-  }
+  for (const input of init.inputs) await readWithLane(input, parse);
   mapStep?.flush(encodeOne);
   await post();
 }

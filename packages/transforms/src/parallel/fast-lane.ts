@@ -25,15 +25,14 @@ import type { SharedParseStep } from '../parse/parse-step.js';
 import { MASK_COLUMNS } from '../validate/record-encoder.js';
 import type { EncodePlan, EncodeTarget, RecordEncoder } from '../validate/record-encoder.js';
 import { isPcIdShape } from './pc-id-shape.js';
+import { MappedLine } from './mapped-line.js';
+import type { MapStep } from '../map/map-step.js';
+import { ECID_DIGITS, FAST_ID_BYTE, MAX_FAST_VALUE_BYTES, isUnreserved, writeEscaped } from './lane-bytes.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
 const COMMA = 0x2c;
-const PERCENT = 0x25;
-/** Longest value (bytes) the lane encodes; a longer one may draw VALUE_LONG (> 256 characters). */
-const MAX_FAST_VALUE_BYTES = 256;
-const ECID_DIGITS = 38;
 /** Records longer than this go to the parse step (which checks them against maxRecordBytes). */
 const MAX_FAST_RECORD_BYTES = 16 * 1024;
 
@@ -44,17 +43,6 @@ const FIELD_END = 2;
 const NOT_FAST = 3;
 const LINE_END = 4;
 const CARRIAGE_RETURN = 5;
-
-const HEX = new Uint8Array([...'0123456789ABCDEF'].map((c) => c.charCodeAt(0)));
-
-/** RFC 3986 unreserved ASCII: what percentEncode leaves literal. */
-function isUnreserved(byte: number): boolean {
-  return (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte === 0x2d || byte === 0x2e || byte === 0x5f || byte === 0x7e;
-}
-
-/** Id bytes the lane takes: printable ASCII except `+ / ,` (thirdPartyId's forbidden characters). */
-const FAST_ID_BYTE = new Uint8Array(256);
-for (let b = 0x21; b <= 0x7e; b++) FAST_ID_BYTE[b] = b === 0x2b || b === 0x2f || b === COMMA ? 0 : 1;
 
 export interface FastLaneOptions {
   readonly step: SharedParseStep;
@@ -69,6 +57,8 @@ export interface FastLaneOptions {
   readonly maxRecordBytes: number;
   /** The key RecordEncoder checks the ids against. @default 'thirdPartyId' */
   readonly idType?: IdType;
+  /** The map step `emit` hands records to (before the encoder), when there is a mapping: the lane maps as it does. */
+  readonly mapStep?: MapStep;
 }
 
 type Mode = 'starting' | 'fast' | 'slow';
@@ -94,6 +84,8 @@ export class FastLane {
   /** Longest record (without its line ending) the lane takes. */
   private maxFastRecordBytes = MAX_FAST_RECORD_BYTES;
   private readonly pcId: boolean;
+  /** With a mapping: the line encoder that maps as it goes (instead of encodeLine's own loop). */
+  private mapped: MappedLine | undefined;
   /** Longest id (bytes = characters: the lane's ids are ASCII): Target's limit for the key. */
   private readonly maxIdBytes: number;
 
@@ -185,16 +177,28 @@ export class FastLane {
 
   /** Compiles what the lane needs from the header; false while it cannot (yet, or at all: then it stays slow). */
   private prepare(): boolean {
-    const { step, encoder } = this.options;
+    const { step, encoder, mapStep } = this.options;
     const columns = step.columns;
     const delimiter = step.delimiter;
     if (columns === undefined || delimiter === undefined) return false;
-    const plan = encoder.planOf(columns);
+    // With a mapping the encoder sees the mapped records: their columns are the map plan's.
+    const mapPlan = mapStep?.planOf(columns);
+    if (mapStep !== undefined && mapPlan === undefined) return false; // no record was mapped yet
+    const plan = encoder.planOf(mapPlan?.columns ?? columns);
     if (plan === undefined) return false; // no record reached the encoder yet: its header warnings come first
     const code = delimiter.charCodeAt(0);
     if (plan.keyOrder !== undefined || plan.plan.headers.length > MASK_COLUMNS || code >= 0x80 || code === QUOTE) {
       this.mode = 'slow';
       return false;
+    }
+    this.maxFastRecordBytes = Math.min(MAX_FAST_RECORD_BYTES, this.options.maxRecordBytes);
+    if (mapPlan !== undefined) {
+      const options = { maxIdBytes: this.maxIdBytes, pcId: this.pcId, delimiter: code, maxRecordBytes: this.maxFastRecordBytes };
+      this.mapped = MappedLine.compile(mapPlan, plan.plan, columns, options);
+      if (this.mapped === undefined) {
+        this.mode = 'slow';
+        return false;
+      }
     }
     this.plan = plan;
     this.columnCount = columns.length;
@@ -207,7 +211,6 @@ export class FastLane {
     this.byteClass[LF] = LINE_END;
     this.byteClass[CR] = CARRIAGE_RETURN;
     this.byteClass[code] = FIELD_END;
-    this.maxFastRecordBytes = Math.min(MAX_FAST_RECORD_BYTES, this.options.maxRecordBytes);
     return true;
   }
 
@@ -303,6 +306,7 @@ export class FastLane {
       this.line++;
       return data[start] === LF ? start + 1 : start + 2;
     }
+    if (this.mapped !== undefined) return this.encodeMappedLine(this.mapped, data, start, limit);
     // The id's cell (unquoted: a quoted id goes to the step).
     let p = start;
     for (let column = 0; column < this.idColumn; column++) {
@@ -435,6 +439,21 @@ export class FastLane {
     this.line++;
     return data[contentEnd] === CR ? contentEnd + 2 : contentEnd + 1;
   }
+
+  /** encodeLine with a mapping: the record as the map step would make it (mapped-line.ts). */
+  private encodeMappedLine(mapped: MappedLine, data: Buffer, start: number, limit: number): number {
+    const target = this.options.target;
+    const at = target.ensure(target.rowStart, mapped.maxRowBytes);
+    const next = mapped.encode(data, start, limit, target.buf, at);
+    if (next < 0) return -1;
+    const { end, idBytes, mask, rawId } = mapped.row;
+    const shape = this.options.encoder.shapeOfMask(this.plan!, mask);
+    this.options.keep(end, idBytes, shape.id, this.line, rawId);
+    this.options.ctx.counters.read++;
+    this.fastRecords++;
+    this.line++;
+    return next;
+  }
 }
 
 /** Just past the closing quote of the quoted cell opening at `p`, or `end` when it does not close before. */
@@ -452,14 +471,6 @@ function quotedEnd(data: Buffer, p: number, end: number): number {
     return q + 1;
   }
   return end;
-}
-
-/** `%XX` for `byte` at `out[o]` (upper-case hex, as encodeURIComponent writes it); returns the write end. */
-function writeEscaped(out: Buffer, o: number, byte: number): number {
-  out[o] = PERCENT;
-  out[o + 1] = HEX[byte >> 4]!;
-  out[o + 2] = HEX[byte & 15]!;
-  return o + 3;
 }
 
 function indexOrEnd(data: Buffer, byte: number, from: number, end: number): number {
