@@ -124,3 +124,23 @@ test('a CRM export keyed by hashed e-mail goes through the lane with the rows of
   const fast = laneStats.fastRecords - before;
   t.true(fast > 2600 && fast <= 3000 - 334, `${fast} records through the lane`);
 });
+
+test('a mapping onto more than 30 attribute columns goes through the lane with the shapes RecordEncoder makes', (t) => {
+  const names = ['id', ...Array.from({ length: 33 }, (_unused, i) => `c${i}`)];
+  const lines = [names.join(',')];
+  for (let r = 0; r < 400; r++) lines.push(names.map((name, i) => (name === 'id' ? `c-${r % 300}` : (r * 7 + i) % 3 === 0 ? '' : ` V${i} `)).join(','));
+  const mapping: Mapping = {
+    label: 'mapping',
+    idColumn: 'key',
+    columns: [{ column: 'id', keep: true, rename: 'key', transforms: ['uppercase'] }, ...names.slice(1, 20).map((column) => ({ column, keep: true, transforms: ['trim' as const] }))],
+    otherColumns: 'keep',
+    derive: [{ name: 'd', from: 'c31', transforms: ['sha256'] }],
+    constants: [{ name: 'k', value: 'crm' }],
+  };
+  const input: Case = { bytes: Buffer.from(`${lines.join('\n')}\n`), cuts: [900, 7000], delimiter: undefined, maxRecordBytes: 16 * 1024 * 1024, idType: 'thirdPartyId', mapping, idColumn: 'key' };
+  const before = laneStats.fastRecords;
+  const lane = viaLane(input);
+  t.deepEqual(lane, viaStep(input));
+  t.true(laneStats.fastRecords - before > 350, `${laneStats.fastRecords - before} records through the lane`);
+  t.true(lane.rows.every((row) => row.shape.includes('k')), 'every row has a value past the first 30 attributes');
+});

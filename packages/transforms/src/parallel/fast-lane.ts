@@ -13,9 +13,9 @@
  *
  * The lane shares the input with the parse step (parse/parse-step.ts SharedParseStep): the step reads the start
  * of the input (BOM, header, delimiter), the lane takes over at the first record boundary once RecordEncoder has
- * a plan for the header, and both keep one line count. The lane applies only where its shortcuts hold: the
- * worker starts it only without a mapping (encode-worker-init.ts laneApplies); the lane itself leaves the whole input to
- * the step unless the header has ≤ 30 attribute columns in header order and an ASCII delimiter.
+ * a plan for the header, and both keep one line count. With a mapping the lane maps as the map step would
+ * (mapped-line.ts). It leaves the whole input to the step unless the delimiter is ASCII and the attributes keep
+ * header order (no integer-like names, which a record's attributes object would list first).
  */
 import { isUtf8 } from 'node:buffer';
 import { MAX_PC_ID_LENGTH, MAX_THIRD_PARTY_ID_LENGTH } from '@bulkpipe/core';
@@ -77,6 +77,8 @@ export class FastLane {
   private columnCount = 0;
   /** Attribute index per column (-1 for the id column). */
   private attributeOf = new Int32Array(0);
+  /** Scratch: a row's attributes past MASK_COLUMNS that have a value. */
+  private wide = new Int32Array(0);
   private readonly byteClass = new Uint8Array(256);
   private delimiterByte = COMMA;
   /** Records this lane encoded itself (the rest went to the parse step). */
@@ -187,7 +189,7 @@ export class FastLane {
     const plan = encoder.planOf(mapPlan?.columns ?? columns);
     if (plan === undefined) return false; // no record reached the encoder yet: its header warnings come first
     const code = delimiter.charCodeAt(0);
-    if (plan.keyOrder !== undefined || plan.plan.headers.length > MASK_COLUMNS || code >= 0x80 || code === QUOTE) {
+    if (plan.keyOrder !== undefined || code >= 0x80 || code === QUOTE) {
       this.mode = 'slow';
       return false;
     }
@@ -204,6 +206,7 @@ export class FastLane {
     this.columnCount = columns.length;
     this.idColumn = columns.indexOf(plan.plan.idHeader);
     this.attributeOf = new Int32Array(columns.length).fill(-1);
+    this.wide = new Int32Array(Math.max(0, plan.plan.headers.length - MASK_COLUMNS));
     plan.plan.headers.forEach((header, i) => (this.attributeOf[columns.indexOf(header)] = i));
     this.delimiterByte = code;
     for (let b = 0; b < 256; b++) this.byteClass[b] = isUnreserved(b) ? COPY : ESCAPE;
@@ -354,6 +357,9 @@ export class FastLane {
     const attributeOf = this.attributeOf;
     const columns = this.columnCount;
     let mask = 0;
+    // Attributes past MASK_COLUMNS with a value, ascending (the shape key's tail, as RecordEncoder makes it).
+    const wide = this.wide;
+    let wideCount = 0;
     let contentEnd: number; // where the line's content ends: at its LF, or the CR of its CRLF
     p = start;
     for (let column = 0; ; ) {
@@ -419,7 +425,9 @@ export class FastLane {
         if (length > 0) {
           out[w] = COMMA;
           w = o;
-          mask |= 1 << attributeOf[column]!;
+          const attribute = attributeOf[column]!;
+          if (attribute < MASK_COLUMNS) mask |= 1 << attribute;
+          else wide[wideCount++] = attribute;
         }
       }
       column++;
@@ -432,7 +440,7 @@ export class FastLane {
     }
     if (contentEnd - start > this.maxFastRecordBytes) return -1;
     const rawId = idBytes === idLength ? undefined : data.toString('latin1', idStart, idEnd);
-    const shape = this.options.encoder.shapeOfMask(this.plan!, mask);
+    const shape = this.options.encoder.shapeOfMask(this.plan!, mask, wide, wideCount);
     this.options.keep(w, idBytes, shape.id, this.line, rawId);
     this.options.ctx.counters.read++;
     this.fastRecords++;
@@ -446,8 +454,8 @@ export class FastLane {
     const at = target.ensure(target.rowStart, mapped.maxRowBytes);
     const next = mapped.encode(data, start, limit, target.buf, at);
     if (next < 0) return -1;
-    const { end, idBytes, mask, rawId } = mapped.row;
-    const shape = this.options.encoder.shapeOfMask(this.plan!, mask);
+    const { end, idBytes, mask, wide, wideCount, rawId } = mapped.row;
+    const shape = this.options.encoder.shapeOfMask(this.plan!, mask, wide, wideCount);
     this.options.keep(end, idBytes, shape.id, this.line, rawId);
     this.options.ctx.counters.read++;
     this.fastRecords++;

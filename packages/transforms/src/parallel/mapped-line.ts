@@ -13,6 +13,7 @@ import type { HeaderPlan } from '../validate/header-plan.js';
 import { ByteValue } from './byte-transforms.js';
 import { ECID_DIGITS, FAST_ID_BYTE, MAX_FAST_VALUE_BYTES, isUnreserved, writeEscaped } from './lane-bytes.js';
 import { isPcIdShape } from './pc-id-shape.js';
+import { MASK_COLUMNS } from '../validate/record-encoder.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -40,8 +41,11 @@ export interface MappedLineOptions {
 export interface MappedRow {
   end: number;
   idBytes: number;
-  /** Bit i: attribute i has a value. */
+  /** Bit i: attribute i (below MASK_COLUMNS) has a value… */
   mask: number;
+  /** …as do the attributes `wide[0, wideCount)`, ascending. */
+  wide: Int32Array;
+  wideCount: number;
   /** The id, when its encoding differs from it. */
   rawId: string | undefined;
 }
@@ -64,7 +68,7 @@ export class MappedLine {
   private data: Buffer = Buffer.alloc(0);
   /** Room a row may need: an id and every attribute at their longest, each byte escaped. */
   readonly maxRowBytes: number;
-  readonly row: MappedRow = { end: 0, idBytes: 0, mask: 0, rawId: undefined };
+  readonly row: MappedRow;
 
   private constructor(
     private readonly id: { readonly column: number; readonly transforms: readonly ValueTransform[] },
@@ -80,6 +84,7 @@ export class MappedLine {
     this.attributeTransforms = attributes.map((source) => ('column' in source ? source.transforms : []));
     this.attributeConstant = attributes.map((source) => ('column' in source ? undefined : source.constant));
     this.maxRowBytes = 3 * options.maxIdBytes + attributes.length * (1 + 3 * MAX_FAST_VALUE_BYTES);
+    this.row = { end: 0, idBytes: 0, mask: 0, wide: new Int32Array(Math.max(0, attributes.length - MASK_COLUMNS)), wideCount: 0, rawId: undefined };
   }
 
   /**
@@ -204,6 +209,8 @@ export class MappedLine {
     const rawId = idBytes === idLength ? undefined : Buffer.from(idBuf.buffer, idBuf.byteOffset + value.start, idLength).toString('latin1');
 
     let mask = 0;
+    const wide = this.row.wide;
+    let wideCount = 0;
     const attributeColumn = this.attributeColumn;
     for (let a = 0; a < attributeColumn.length; a++) {
       const column = attributeColumn[a]!;
@@ -212,7 +219,8 @@ export class MappedLine {
         if (constant.length === 0) continue;
         out[w++] = COMMA;
         w += constant.copy(out, w);
-        mask |= 1 << a;
+        if (a < MASK_COLUMNS) mask |= 1 << a;
+        else wide[wideCount++] = a;
         continue;
       }
       if (!this.read(column, this.attributeTransforms[a]!, cells)) return -1;
@@ -231,12 +239,14 @@ export class MappedLine {
         else return -1; // a comma, CR, LF or NUL: the value policy's to apply
       }
       w = o;
-      mask |= 1 << a;
+      if (a < MASK_COLUMNS) mask |= 1 << a;
+      else wide[wideCount++] = a;
     }
     const row = this.row;
     row.end = w;
     row.idBytes = idBytes;
     row.mask = mask;
+    row.wideCount = wideCount;
     row.rawId = rawId;
     return data[contentEnd] === CR ? contentEnd + 2 : contentEnd + 1;
   }

@@ -181,15 +181,18 @@ export class RecordEncoder {
   }
 
   /**
-   * The shape of a row of `encodePlan` whose attribute i has a value exactly when bit i of `mask` is set: what
-   * `encode` interns for such a row (for writers of the same rows by other means, parallel/fast-lane.ts).
-   * Only for plans in header order (`keyOrder` undefined) with at most MASK_COLUMNS attributes.
+   * The shape of a row of `encodePlan` whose attribute i has a value exactly when bit i of `mask` is set (i below
+   * MASK_COLUMNS) or i is one of `wide[0, wideCount)` (the others, ascending): what `encode` interns for such a
+   * row, for writers of the same rows by other means (parallel/fast-lane.ts). Only for plans in header order
+   * (`keyOrder` undefined).
    */
-  shapeOfMask(encodePlan: EncodePlan, mask: number): RowShape {
-    let shape = encodePlan.shapeByMask.get(mask);
+  shapeOfMask(encodePlan: EncodePlan, mask: number, wide?: Int32Array, wideCount = 0): RowShape {
+    let key: number | string = mask;
+    for (let i = 0; i < wideCount; i++) key = `${key},${wide![i]}`;
+    let shape = encodePlan.shapeByMask.get(key);
     if (shape === undefined) {
-      shape = this.shapes.intern(shapeNames(encodePlan.plan, mask, undefined));
-      encodePlan.shapeByMask.set(mask, shape);
+      shape = this.shapes.intern(shapeNames(encodePlan.plan, key, undefined));
+      encodePlan.shapeByMask.set(key, shape);
     }
     return shape;
   }
