@@ -1,8 +1,8 @@
 /**
  * Bundles the built CLI (dist/, from `tsc -b`) and the encode worker into bundle/: the `bulkpipe` binary loads a
  * few files instead of ~150 modules of ours and yargs, which saved ~60 ms of every start and ~7 MB of peak RSS
- * (bench/RESULTS.md). Every output sits flat in bundle/, because transforms starts its worker by
- * `new URL('./encode-worker.js', import.meta.url)`, which then names bundle/encode-worker.js.
+ * (bench/RESULTS.md). Every output sits flat in bundle/, because transforms starts its workers by
+ * `new URL('./encode-worker.js', import.meta.url)` (and partition-worker.js), which then name files in bundle/.
  *
  * Left out, loaded from node_modules at run time: the emulator (only `demo` and `emulator` load it, with its
  * native better-sqlite3) and undici (core loads it lazily through createRequire, which a bundler cannot see).
@@ -22,6 +22,7 @@ await build({
   entryPoints: {
     bin: join(cliRoot, 'dist', 'bin.js'),
     'encode-worker': join(transformsDist, 'parallel', 'encode-worker.js'),
+    'partition-worker': join(transformsDist, 'merge', 'partition-worker.js'),
   },
   outdir,
   entryNames: '[name]',

@@ -1,12 +1,14 @@
 /**
  * A merge that passes its memory budget spills to disk and must still give exactly what the in-memory merge
  * gives: the same batches byte for byte (ids, origins, line ranges), the same rejects and warnings in the same
- * order, the same counters — under every policy, with partitions split again when one alone is over the budget.
+ * order, the same counters — under every policy, with partitions split again when one alone is over the budget,
+ * and with its partitions merged on one thread or two (the partition worker).
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { ErrorCode } from '@bulkpipe/core';
 import type { InputRecord, RejectedRow, RowWarning } from '@bulkpipe/core';
@@ -52,24 +54,53 @@ function records(header: readonly string[], rows: readonly [string, string[]][])
 }
 
 function run(input: readonly InputRecord[], merge: MergeOptions, maxBytes = 50_000_000): Outcome {
-  const ctx = new RunContext({ enforceRejectRate: false });
-  const rejects: Omit<RejectedRow, 'fields'>[] = [];
-  const warnings: RowWarning[] = [];
-  ctx.events.on('reject', ({ fields: _fields, ...row }) => rejects.push(row));
-  ctx.events.on('warning', (warning) => warnings.push(warning));
-  const arena = new ArenaMerge({ idColumn: 'id' }, resolveMergeOptions(merge), ctx, 4096);
+  const { ctx, arena, rejects, warnings } = setUp(merge, 1);
   const batches: Batch[] = [];
   let error: string | undefined;
   try {
     for (const record of input) arena.push(record);
-    const batcher = new ByteBatcher(resolveBatchOptions({ maxBytes, maxRows: 7 }), ctx, (batch) => batches.push(batch));
-    for (const _ of arena.drain(batcher, 3));
-    batcher.flush();
+    drainInto(batches, arena, ctx, maxBytes);
   } catch (thrown) {
     error = (thrown as { code?: string }).code ?? String(thrown);
   } finally {
     arena.dispose();
   }
+  return outcome(batches, rejects, warnings, ctx, arena, error);
+}
+
+/** `run` with the spill's partitions merged on two threads (ArenaMerge.prepareDrain), as runBatchPipeline does. */
+async function runOnTwoThreads(input: readonly InputRecord[], merge: MergeOptions, maxBytes = 50_000_000): Promise<Outcome> {
+  const { ctx, arena, rejects, warnings } = setUp(merge, 2);
+  const batches: Batch[] = [];
+  let error: string | undefined;
+  try {
+    for (const record of input) arena.push(record);
+    await arena.prepareDrain(new AbortController().signal);
+    drainInto(batches, arena, ctx, maxBytes);
+  } catch (thrown) {
+    error = (thrown as { code?: string }).code ?? String(thrown);
+  } finally {
+    arena.dispose();
+  }
+  return outcome(batches, rejects, warnings, ctx, arena, error);
+}
+
+function setUp(merge: MergeOptions, threads: 1 | 2): { ctx: RunContext; arena: ArenaMerge; rejects: Omit<RejectedRow, 'fields'>[]; warnings: RowWarning[] } {
+  const ctx = new RunContext({ enforceRejectRate: false });
+  const rejects: Omit<RejectedRow, 'fields'>[] = [];
+  const warnings: RowWarning[] = [];
+  ctx.events.on('reject', ({ fields: _fields, ...row }) => rejects.push(row));
+  ctx.events.on('warning', (warning) => warnings.push(warning));
+  return { ctx, arena: new ArenaMerge({ idColumn: 'id' }, resolveMergeOptions(merge), ctx, 4096, undefined, threads), rejects, warnings };
+}
+
+function drainInto(batches: Batch[], arena: ArenaMerge, ctx: RunContext, maxBytes: number): void {
+  const batcher = new ByteBatcher(resolveBatchOptions({ maxBytes, maxRows: 7 }), ctx, (batch) => batches.push(batch));
+  for (const _ of arena.drain(batcher, 3));
+  batcher.flush();
+}
+
+function outcome(batches: Batch[], rejects: Omit<RejectedRow, 'fields'>[], warnings: RowWarning[], ctx: RunContext, arena: ArenaMerge, error: string | undefined): Outcome {
   return {
     ...(error !== undefined ? { error } : {}),
     batches: batches.map((b) => ({ body: b.body.toString('latin1'), rows: b.rows, firstLine: b.firstLine, lastLine: b.lastLine, ids: b.ids, origins: b.origins, sha256: b.sha256 })),
@@ -134,12 +165,75 @@ test('many rows, duplicates far apart, partitions split again: the spill matches
   t.deepEqual(readdirSync(tempRoot), []);
 });
 
+/**
+ * Rows enough to spill past a budget of 2 MiB (two threads merge partitions only from 2 MiB on): ~700 bytes
+ * each, four optional columns empty on different rows, so folds make many merged shapes, in an order that
+ * differs between the threads (the worker's shape ids must be mapped to the main thread's).
+ */
+function bigInput(count: number, idOf: (i: number) => string): InputRecord[] {
+  const columns = Object.freeze(['id', 'a', 'b', 'c', 'd', 'note']);
+  const input: InputRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const value = (k: number, name: string): string => (i % k === 0 ? '' : `${name}${i % 17}`);
+    const fields = { id: idOf(i), a: value(2, 'a'), b: value(3, 'b'), c: value(5, 'ç'), d: value(7, 'd'), note: `#${i}-${'z'.repeat(500 + (i % 300))}` };
+    input.push({ source: i % 9 === 8 ? 'b.csv' : 'a.csv', line: i + 2, columns, fields });
+  }
+  return input;
+}
+
+/** Ids with duplicates early (folded before the spill, dumped as such) and far apart, some encoded differently. */
+const mixedId = (i: number): string => (i % 4 === 0 ? `e-${i % 700}` : i % 11 === 0 ? `ü-${i % 500}` : `c-${(i * 7919) % 4500}`);
+
+/** Outcomes this large are compared as text: a structural diff of thousands of batches takes longer than the runs. */
+function same(t: ExecutionContext, spilled: Outcome, memory: Outcome, label: string): void {
+  t.true(spilled.spilled, `${label}: spilled`);
+  t.is(JSON.stringify({ ...spilled, spilled: false }), JSON.stringify(memory), label);
+}
+
+test('partitions merged on two threads give what the in-memory merge gives, under every policy, split again or not', async (t) => {
+  const tempRoot = tempDirFor('two-threads');
+  // ~3.5 MB held: ids whose encoding differs, duplicates far apart (some folded before the spill, some after).
+  const input = bigInput(6000, mixedId);
+  for (const policy of ['last', 'first', 'reject'] as const) {
+    const memory = run(input, { policy, maxMemoryBytes: 1 << 30 });
+    // Each thread's partition holds at most half the budget: 8 partitions fit it; 2 are over it and split again.
+    for (const spillPartitions of [8, 2]) {
+      const spilled = await runOnTwoThreads(input, { policy, maxMemoryBytes: 2 * 1024 * 1024, tempDir: tempRoot, spillPartitions });
+      same(t, spilled, memory, `${policy}, ${spillPartitions} partitions`);
+    }
+  }
+  t.deepEqual(readdirSync(tempRoot), []);
+});
+
+test('random duplicate patterns spilled and merged on two threads give what the in-memory merge gives', async (t) => {
+  const tempRoot = tempDirFor('two-threads-property');
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 4000, max: 6000 }), fc.nat(1000), fc.constantFrom<MergePolicy>('last', 'first', 'reject'), async (distinct, salt, policy) => {
+      const input = bigInput(6000, (i) => (i % 4 === 0 ? `e-${(i + salt) % 700}` : `id-${((i + salt) * 7919) % distinct}`));
+      const memory = run(input, { policy, maxMemoryBytes: 1 << 30 });
+      const spilled = await runOnTwoThreads(input, { policy, maxMemoryBytes: 2 * 1024 * 1024, tempDir: tempRoot, spillPartitions: 6 });
+      same(t, spilled, memory, `${distinct} ids, salt ${salt}, ${policy}`);
+    }),
+    { numRuns: 5 },
+  );
+  t.deepEqual(readdirSync(tempRoot), []);
+});
+
 test('one id whose rows alone are over the budget stops the spilled merge with MEMORY_BUDGET_EXCEEDED, and cleans up', (t) => {
   const tempRoot = tempDirFor('one-id');
   const input: InputRecord[] = [];
   // Folded on bytes, an id costs its merged row plus 16 bytes per line: 3,800 lines of one id are over 20 KB alone.
   for (let i = 0; i < 4000; i++) input.push(wide(i, i % 20 !== 0 ? 'the-one' : `other-${i}`));
   const outcome = run(input, { maxMemoryBytes: BASE_BYTES + 20_000, tempDir: tempRoot, spillPartitions: 2 });
+  t.is(outcome.error, ErrorCode.MEMORY_BUDGET_EXCEEDED);
+  t.deepEqual(readdirSync(tempRoot), []);
+});
+
+test('the same on two threads: the partition worker\'s MEMORY_BUDGET_EXCEEDED reaches the run, and everything is cleaned up', async (t) => {
+  const tempRoot = tempDirFor('one-id-two-threads');
+  // One id of 7,600 lines: its merged row and origins are over half of a 2 MiB budget, whichever thread merges it.
+  const input = bigInput(8000, (i) => (i % 20 !== 0 ? 'the-one' : `other-${i}`));
+  const outcome = await runOnTwoThreads(input, { maxMemoryBytes: 2 * 1024 * 1024, tempDir: tempRoot, spillPartitions: 2 });
   t.is(outcome.error, ErrorCode.MEMORY_BUDGET_EXCEEDED);
   t.deepEqual(readdirSync(tempRoot), []);
 });

@@ -104,7 +104,7 @@ export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunCo
   // Merge buffers of one batch body each: a batch is built in place in the one its first row is in (the first
   // one's rows start far enough in for that), or in a drained one (see ByteBatcher).
   const arenaChunkBytes = Math.max(HEADER_ROOM + batchOptions.maxBytes, MIN_ARENA_CHUNK_BYTES);
-  const merge = mergeOptions.presorted ? undefined : new ArenaMerge(validate, mergeOptions, ctx, arenaChunkBytes, HEADER_ROOM + IN_PLACE_SLACK_BYTES);
+  const merge = mergeOptions.presorted ? undefined : new ArenaMerge(validate, mergeOptions, ctx, arenaChunkBytes, HEADER_ROOM + IN_PLACE_SLACK_BYTES, threads);
   const stage = merge !== undefined ? mergeAndBatch(merge, batchOptions, ctx, onHeader, files && inputBytes(files)) : presortedMergeAndBatch(validate, mergeOptions, batchOptions, ctx);
   try {
     if (threaded) {
@@ -160,6 +160,8 @@ function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ct
         merge.expectRows((totalBytes! * ctx.counters.read) / Math.max(1, ctx.counters.bytesRead));
       }
     }
+    // A spilled merge's partitions, on both threads when the run has two (the encode worker is done by now).
+    await merge.prepareDrain(ctx.signal);
     let ready: Batch[] = [];
     const batcher = new ByteBatcher(
       batchOptions,

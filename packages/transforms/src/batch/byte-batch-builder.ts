@@ -66,6 +66,11 @@ export class ByteBatchBuilder {
   /** The DataView of the last buffer spans were copied from. */
   private srcView: DataView | undefined;
   private srcOf: Buffer | undefined;
+  /**
+   * DataViews of the buffers rows came from: a spilled merge hands on rows from ~64 run readers in turn, and a
+   * DataView made per row was a tenth of that drain (and its garbage).
+   */
+  private readonly views = new WeakMap<Buffer, DataView>();
   private linesLength = HEADER_ROOM;
   private readonly rowsOf = new BatchRows();
   private bodyBytes: number;
@@ -134,8 +139,13 @@ export class ByteBatchBuilder {
 
   private viewOfSource(src: Buffer): DataView {
     if (src !== this.srcOf) {
+      let view = this.views.get(src);
+      if (view === undefined) {
+        view = viewOf(src);
+        this.views.set(src, view);
+      }
       this.srcOf = src;
-      this.srcView = viewOf(src);
+      this.srcView = view;
     }
     return this.srcView!;
   }

@@ -49,6 +49,8 @@ export class ArenaMerge {
     arenaChunkBytes?: number,
     /** Bytes left free in front of the first buffer's rows, so it too can be a batch body in place (claimBuffer). @default 0 */
     arenaHeadRoom?: number,
+    /** Threads a spill's partitions may be merged on (see prepareDrain). @default 1 */
+    private readonly spillThreads: 1 | 2 = 1,
   ) {
     this.held = new HeldRows(merge, ctx, this.shapes, this.sources, { arenaChunkBytes, arenaHeadRoom });
     this.encoder = new RecordEncoder(validate, ctx, this.held.arena, this.shapes);
@@ -159,6 +161,14 @@ export class ArenaMerge {
     } finally {
       this.dispose();
     }
+  }
+
+  /**
+   * Once the input is over and before `drain`: a spilled merge merges its partitions, on two threads when the
+   * merge was given two (the drain would merge them on this thread alone). Nothing to do in memory.
+   */
+  async prepareDrain(signal: AbortSignal): Promise<void> {
+    if (this.spill !== undefined && this.spillThreads === 2) await this.spill.mergePartitionsOnTwoThreads(signal);
   }
 
   /** A drained arena buffer of at least `bytes` for a batch body, if one is free (see RowArena.takeSpare). */

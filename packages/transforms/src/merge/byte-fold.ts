@@ -114,6 +114,36 @@ function sameIds(held: Int32Array, ids: Int32Array, count: number): boolean {
 /** RunNames per run registry. */
 const runNamesOf = new WeakMap<ShapeRegistry, RunNames>();
 
+function runNamesFor(shapes: ShapeRegistry): RunNames {
+  let run = runNamesOf.get(shapes);
+  if (run === undefined) {
+    run = new RunNames();
+    runNamesOf.set(shapes, run);
+  }
+  return run;
+}
+
+/** FNV-1a over name ids: the key of a merged shape (FoldPlanner.plan computes it inline as it orders the names). */
+function idsHash(ids: Int32Array, count: number): number {
+  let hash = 0x811c9dc5;
+  for (let k = 0; k < count; k++) hash = Math.imul(hash ^ ids[k]!, 0x01000193);
+  return hash;
+}
+
+/** The merged shapes of the run whose registry is `shapes`, by names, in id order (what FOLDED spill records refer to). */
+export function mergedShapeNames(shapes: ShapeRegistry): string[][] {
+  return (runNamesOf.get(shapes)?.merged.shapes ?? []).map((shape) => [...shape.names]);
+}
+
+/** Gives the run of `shapes` the merged shapes `names`, ids 0… in order: a partition worker starts from the main thread's. */
+export function seedMergedShapes(shapes: ShapeRegistry, names: readonly (readonly string[])[]): void {
+  const run = runNamesFor(shapes);
+  names.forEach((list, expected) => {
+    const ids = Int32Array.from(list, (name) => run.idOfName(name));
+    if (run.mergedShape(ids, ids.length, idsHash(ids, ids.length)) !== expected) throw new Error('bulkpipe bug: merged shapes seeded out of order');
+  });
+}
+
 /** Plans the folds of one policy over one run's registry. */
 export class FoldPlanner {
   private readonly run: RunNames;
@@ -134,12 +164,7 @@ export class FoldPlanner {
     private readonly shapes: ShapeRegistry,
     private readonly policy: 'last' | 'first' | 'reject',
   ) {
-    let run = runNamesOf.get(shapes);
-    if (run === undefined) {
-      run = new RunNames();
-      runNamesOf.set(shapes, run);
-    }
-    this.run = run;
+    this.run = runNamesFor(shapes);
   }
 
   /**
@@ -186,7 +211,7 @@ export class FoldPlanner {
     const last = this.policy === 'last';
     let asHeld = count === heldCount;
     let asIncoming = count === incomingCount;
-    let hash = 0x811c9dc5;
+    let hash = 0x811c9dc5; // idsHash, as the names are ordered
     for (let k = 0; k < count; k++) {
       const id = order[k]!;
       hash = Math.imul(hash ^ id, 0x01000193);

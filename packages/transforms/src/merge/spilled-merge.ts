@@ -1,57 +1,58 @@
 /**
  * The merge once its rows no longer fit the budget: every row goes to one of `partitions` temporary files by
  * a stable hash of its encoded id, so all rows of an id meet in one file. At the end each partition is merged
- * in memory on its own (split again with another hash when it alone is over the budget) and written back as
- * a run sorted by first-seen sequence number; a k-way merge of the runs hands the rows to the batcher in the
- * very order the in-memory merge would have, so the batches are byte-identical to an in-memory run.
+ * in memory on its own (partition-merger.ts; split again with another hash when it alone is over the budget)
+ * and written back as a run sorted by first-seen sequence number; a k-way merge of the runs hands the rows to
+ * the batcher in the very order the in-memory merge would have, so the batches are byte-identical to an
+ * in-memory run. The partitions can be merged on two threads at once (mergePartitionsOnTwoThreads).
  *
  * Sequence numbers: the rows held when the spill starts are dumped in slot (first-seen) order with their slot
  * as seq; every later row gets the next number. A partition file is therefore in seq order, each id's first
  * record is its first-seen row, and a partition's slots come out sorted by seq without a sort.
  */
-import { unlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { BulkpipeError, ErrorCode } from '@bulkpipe/core';
+import type { Worker } from 'node:worker_threads';
 import type { RowOrigin } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
+import { deserializeError, startSiblingWorker } from '../parallel/worker-threads.js';
 import type { ResolvedMergeOptions } from './merge-options.js';
-import { HeldRows } from './held-rows.js';
+import type { HeldRows } from './held-rows.js';
 import type { DrainTarget } from './held-rows.js';
-import { MergedRow } from './merged-row.js';
-import { setOwn } from './own-attributes.js';
+import { mergedShapeNames } from './byte-fold.js';
+import { PartitionMerger } from './partition-merger.js';
+import type { MergedPartition } from './partition-merger.js';
+import type { PartitionJob, PartitionWorkerInit, PartitionWorkerMessage } from './partition-worker-protocol.js';
 import type { ShapeRegistry } from './row-shape.js';
 import { createSpillDir, removeSpillDir } from './spill-dir.js';
-import { RecordKind, SpillReader, SpillWriter } from './spill-file.js';
+import { RecordKind } from './spill-file.js';
+import type { SpillReader, SpillWriter } from './spill-file.js';
+import { SpillFiles } from './spill-files.js';
+import { partitionOf, restoreFolded } from './spill-records.js';
+import type { Extra } from './spill-records.js';
 
-/** A partition still over the budget after this many re-splits holds one huge id (or a tiny budget): stop. */
-const MAX_SPLIT_DEPTH = 3;
-/** Arena buffers of a partition's merge: partitions are a fraction of the budget, so smaller than in memory. */
-const PARTITION_ARENA_BYTES = 8 * 1024 * 1024;
-
-/** The JSON of a record's extra: raw id, origins as [source, line], a folded row's state, a conflict. */
-interface Extra {
-  /** Raw id, when it differs from the encoded bytes (always for CONFLICT). */
-  r?: string;
-  /** Every origin, [source index, line], for rows folded from several lines. */
-  o?: [number, number][];
-  /** CONFLICT (a MergedRow): attribute names and encoded values, in the attributes object's key order. */
-  n?: string[];
-  v?: string[];
-  /** CONFLICT: which origin set each value, [name index, origin index]. */
-  s?: [number, number][];
-  /** FOLDED, policy `reject`: which origin (index) set each value of the row's bytes. */
-  p?: number[];
-  /** FOLDED (policy `reject`) and CONFLICT: the conflicting attribute, and the held and incoming origins' indices. */
-  c?: [string, number, number];
-}
+/** The partition worker's young generation, in MiB: it holds one partition's rows in buffers, little on its heap. */
+const PARTITION_WORKER_YOUNG_GENERATION_MB = 8;
+/**
+ * Half the budget must be at least this for two threads to merge partitions: below it a partition's own index
+ * and id table take much of its share (they start at ~50 KB), and tiny budgets are for tests and tight boxes.
+ */
+const MIN_PARTITION_BUDGET_BYTES = 1024 * 1024;
 
 export class SpilledMerge {
   readonly dir: string;
-  private readonly writers: SpillWriter[] = [];
-  private readonly runs: string[] = [];
-  private readonly readers: SpillReader[] = [];
+  private readonly files: SpillFiles;
+  /** The partition files being written, until the input ends. */
+  private writers: SpillWriter[] = [];
+  /** Partition files written and closed, not merged yet. */
+  private unmerged: string[] = [];
+  /** Run files, each sorted by seq; the worker's runs carry its shape ids (see workerShapes). */
+  private readonly runs: { readonly path: string; readonly fromWorker: boolean }[] = [];
+  /** The k-way merge's readers of the worker's runs. */
+  private readonly workerReaders = new Set<SpillReader>();
+  /** The partition worker's shape ids from `workerShapeBase` on, as ids of this thread's registry. */
+  private readonly workerShapes: number[] = [];
+  private workerShapeBase = Number.POSITIVE_INFINITY;
+  private worker: Worker | undefined;
   private nextSeq = 0;
-  private files = 0;
   private disposed = false;
   /** Bytes written to temporary files, for the summary and the docs' disk estimate. */
   spilledBytes = 0;
@@ -65,8 +66,9 @@ export class SpilledMerge {
     private readonly sources: string[],
   ) {
     this.dir = createSpillDir(tempDir);
+    this.files = new SpillFiles(this.dir);
     try {
-      for (let p = 0; p < partitions; p++) this.writers.push(new SpillWriter(this.newFile('part'), this.dir));
+      for (let p = 0; p < partitions; p++) this.writers.push(this.files.create('part'));
     } catch (error) {
       this.dispose();
       throw error;
@@ -109,105 +111,149 @@ export class SpilledMerge {
   }
 
   /**
-   * Merges partition by partition into sorted runs, then hands every row to `target` in first-seen order,
-   * yielding after each partition, every `every` rows and whenever `ready()` says output is waiting.
+   * Merges the partitions on this thread and on a partition worker at once, each thread taking the next file
+   * as it is free and holding at most half the budget, so the drain has only the k-way merge left. Without
+   * this call (or with a budget under 2 MiB), the drain merges them on this thread alone.
+   */
+  async mergePartitionsOnTwoThreads(signal: AbortSignal): Promise<void> {
+    const budgetBytes = Math.floor(this.merge.maxMemoryBytes / 2);
+    if (budgetBytes < MIN_PARTITION_BUDGET_BYTES) return;
+    const queue = this.closePartitions();
+    if (queue.length === 0) return;
+    const here = new PartitionMerger(this.files, this.partitions, this.merge, budgetBytes, this.ctx, this.shapes, this.sources);
+    const worker = this.startWorker(budgetBytes);
+    let failure: unknown;
+    const stop = (error: unknown): void => {
+      failure ??= error;
+      queue.length = 0; // neither thread takes another partition
+    };
+    const onWorker = (async (): Promise<void> => {
+      while (queue.length > 0 && failure === undefined) {
+        const path = queue.pop()!;
+        const answer = await this.ask(worker, { path });
+        if (answer.type === 'error') throw deserializeError(answer.error);
+        this.adoptWorkerShapes(answer.newShapes);
+        this.finished(answer, path, true);
+      }
+    })().catch(stop);
+    const onThisThread = (async (): Promise<void> => {
+      while (queue.length > 0 && failure === undefined) {
+        if (signal.aborted) throw signal.reason;
+        const path = queue.shift()!;
+        this.finished(here.mergeFile(path), path, false);
+        // The worker's answers are read between partitions.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    })().catch(stop);
+    await Promise.all([onWorker, onThisThread]);
+    // Its heap and its last partition's buffers go now, before the k-way merge builds the batches.
+    this.worker = undefined;
+    await worker.terminate();
+    if (failure !== undefined) throw failure;
+    if (signal.aborted) throw signal.reason;
+  }
+
+  /**
+   * Merges whatever partitions are left (all of them, unless mergePartitionsOnTwoThreads ran), then hands every
+   * row to `target` in first-seen order, yielding after each partition, every `every` rows and whenever
+   * `ready()` says output is waiting.
    */
   *drain(target: DrainTarget, every = 1024, ready: () => boolean = () => false): Generator<void> {
-    const partitions = this.writers.map((writer) => writer.path);
-    for (const writer of this.writers.splice(0)) {
-      this.spilledBytes += writer.bytes;
-      writer.close();
-    }
-    for (const path of partitions) {
-      this.mergePartition(path, 0);
+    this.closePartitions();
+    const here = new PartitionMerger(this.files, this.partitions, this.merge, this.merge.maxMemoryBytes, this.ctx, this.shapes, this.sources);
+    while (this.unmerged.length > 0) {
+      const path = this.unmerged[0]!;
+      this.finished(here.mergeFile(path), path, false);
       yield;
       if (this.disposed) return;
     }
     yield* this.mergeRuns(target, every, ready);
   }
 
-  /** Closes every file and removes the directory. Safe to call more than once, and mid-drain (abort). */
+  /** Closes every file, ends the partition worker and removes the directory. Safe to call more than once, and mid-drain (abort). */
   dispose(): void {
     this.disposed = true;
-    for (const writer of this.writers.splice(0)) writer.abandon();
-    for (const reader of this.readers.splice(0)) reader.close();
+    void this.worker?.terminate();
+    this.worker = undefined;
+    this.files.abandon();
     removeSpillDir(this.dir);
   }
 
-  /** Merges one partition file into a run file (or splits it again when it alone is over the budget). */
-  private mergePartition(path: string, depth: number): void {
-    const rows = new HeldRows(this.merge, this.ctx, this.shapes, this.sources, { trackSeq: true, arenaChunkBytes: PARTITION_ARENA_BYTES });
-    const reader = this.open(path);
-    let folds = 0;
-    let over = false;
-    while (reader.next()) {
-      const arena = rows.arena;
-      const bytes = reader.end - reader.start;
-      const at = arena.ensure(arena.rowStart, bytes);
-      reader.buf.copy(arena.buf, at, reader.start, reader.end);
-      const extra = reader.extra === undefined ? undefined : (JSON.parse(reader.extra) as Extra);
-      if (reader.kind === RecordKind.FOLDED) {
-        const c = extra!.c;
-        const conflict = c === undefined ? undefined : { attribute: c[0], held: c[1], incoming: c[2] };
-        rows.holdFoldedBytes(extra!.r, reader.idBytes, at + bytes, reader.shape, extra!.o!.flat(), reader.seq, extra!.p, conflict);
-      } else {
-        if (rows.hold(extra?.r, reader.idBytes, at + bytes, reader.shape, reader.source, reader.line, reader.seq)) folds++;
-      }
-      if (rows.estimatedBytes > this.merge.maxMemoryBytes) {
-        over = true;
-        break;
-      }
+  /** Closes the partition files once the input is over; returns the ones not merged yet. */
+  private closePartitions(): string[] {
+    for (const writer of this.writers) {
+      this.unmerged.push(writer.path);
+      this.spilledBytes += this.files.finish(writer);
     }
-    this.close(reader);
-    if (over) {
-      const held = rows.size;
-      rows.clear();
-      if (depth >= MAX_SPLIT_DEPTH) throw this.partitionTooLarge(held);
-      for (const part of this.split(path, depth + 1)) this.mergePartition(part, depth + 1);
-      return;
-    }
-    this.ctx.counters.merged += folds;
-    const run = this.newFile('run');
-    const writer = new SpillWriter(run, this.dir);
-    this.writers.push(writer);
-    for (const _ of rows.drain(runTarget(writer, this.sources)));
-    this.spilledBytes += writer.bytes;
-    this.writers.splice(this.writers.indexOf(writer), 1);
-    writer.close();
-    this.runs.push(run);
-    unlinkSync(path);
+    this.writers = [];
+    return this.unmerged;
   }
 
-  /** Splits a partition file into `partitions` files by another hash; records keep their order and seq. */
-  private split(path: string, depth: number): string[] {
-    const parts: SpillWriter[] = [];
-    for (let p = 0; p < this.partitions; p++) {
-      const writer = new SpillWriter(this.newFile('part'), this.dir);
-      parts.push(writer);
-      this.writers.push(writer);
-    }
-    const reader = this.open(path);
-    while (reader.next()) {
-      const writer = parts[partitionOf(reader.buf, reader.start, reader.idBytes, depth, this.partitions)]!;
-      writer.write(reader.kind, reader.seq, reader.shape, reader.source, reader.line, reader.buf, reader.start, reader.end, reader.idBytes, reader.extra);
-    }
-    this.close(reader);
-    unlinkSync(path);
-    for (const writer of parts) {
-      this.spilledBytes += writer.bytes;
-      this.writers.splice(this.writers.indexOf(writer), 1);
-      writer.close();
-    }
-    return parts.map((writer) => writer.path);
+  /** Records a merged partition: its runs, its folds, its bytes; `path` is merged no more. */
+  private finished(merged: MergedPartition, path: string, fromWorker: boolean): void {
+    this.ctx.counters.merged += merged.folds;
+    this.spilledBytes += merged.spilledBytes;
+    for (const run of merged.runs) this.runs.push({ path: run, fromWorker });
+    const index = this.unmerged.indexOf(path);
+    if (index >= 0) this.unmerged.splice(index, 1);
+  }
+
+  private startWorker(budgetBytes: number): Worker {
+    const init: PartitionWorkerInit = {
+      dir: this.dir,
+      partitions: this.partitions,
+      merge: this.merge,
+      budgetBytes,
+      sources: this.sources,
+      shapes: this.shapes.shapes.map((shape) => [...shape.names]),
+      mergedShapes: mergedShapeNames(this.shapes),
+    };
+    this.workerShapeBase = init.shapes.length;
+    const worker = startSiblingWorker(import.meta.url, 'partition-worker', { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: PARTITION_WORKER_YOUNG_GENERATION_MB } });
+    this.worker = worker;
+    return worker;
+  }
+
+  /** Sends `job` to the worker and waits for its answer (the worker does one job at a time). */
+  private ask(worker: Worker, job: PartitionJob): Promise<PartitionWorkerMessage> {
+    return new Promise((resolve, reject) => {
+      const cleanup = (): void => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      const onMessage = (answer: PartitionWorkerMessage): void => {
+        cleanup();
+        resolve(answer);
+      };
+      const onError = (error: unknown): void => {
+        cleanup();
+        reject(error);
+      };
+      const onExit = (code: number): void => {
+        cleanup();
+        reject(new Error(`bulkpipe bug: the partition worker exited (code ${code}) while merging ${job.path}`));
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage(job);
+    });
+  }
+
+  /** The names of shapes the worker interned past the base, in its id order, as this thread's ids. */
+  private adoptWorkerShapes(names: readonly (readonly string[])[]): void {
+    for (const list of names) this.workerShapes.push(this.shapes.intern(list).id);
   }
 
   /** The k-way merge of the sorted runs by seq: the in-memory merge's drain order. */
   private *mergeRuns(target: DrainTarget, every: number, ready: () => boolean): Generator<void> {
     const heap: SpillReader[] = [];
     for (const run of this.runs) {
-      const reader = this.open(run);
+      const reader = this.files.open(run.path);
+      if (run.fromWorker) this.workerReaders.add(reader);
       if (reader.next()) heapPush(heap, reader);
-      else this.close(reader);
+      else this.files.close(reader);
     }
     let count = 0;
     while (heap.length > 0) {
@@ -215,8 +261,8 @@ export class SpilledMerge {
       this.emit(reader, target);
       if (reader.next()) heapFix(heap);
       else {
-        this.close(heapPop(heap));
-        unlinkSync(reader.path);
+        this.files.close(heapPop(heap));
+        this.files.remove(reader.path);
       }
       if (++count % every === 0 || ready()) {
         yield;
@@ -233,92 +279,10 @@ export class SpilledMerge {
       return;
     }
     const origins = extra?.o?.map(([source, line]): RowOrigin => ({ source: this.sources[source]!, line }));
-    target.row(reader.buf, reader.start, reader.end, reader.idBytes, reader.shape, extra?.r, origins, reader.source, reader.line, reader.seq);
+    let shape = reader.shape;
+    if (shape >= this.workerShapeBase && this.workerReaders.has(reader)) shape = this.workerShapes[shape - this.workerShapeBase]!;
+    target.row(reader.buf, reader.start, reader.end, reader.idBytes, shape, extra?.r, origins, reader.source, reader.line, reader.seq);
   }
-
-  private open(path: string): SpillReader {
-    const reader = new SpillReader(path, this.dir);
-    this.readers.push(reader);
-    return reader;
-  }
-
-  private close(reader: SpillReader): void {
-    reader.close();
-    const index = this.readers.indexOf(reader);
-    if (index >= 0) this.readers.splice(index, 1);
-  }
-
-  private newFile(kind: string): string {
-    return join(this.dir, `${kind}-${String(++this.files).padStart(5, '0')}.bin`);
-  }
-
-  private partitionTooLarge(held: number): BulkpipeError {
-    const { maxMemoryBytes } = this.merge;
-    return new BulkpipeError(
-      ErrorCode.MEMORY_BUDGET_EXCEEDED,
-      `Merge by id spilled to disk, but one partition of ids still holds more than the memory budget of ` +
-        `${(maxMemoryBytes / 1024 / 1024).toFixed(1)} MiB (maxMemoryBytes ${maxMemoryBytes}) after ${MAX_SPLIT_DEPTH} re-splits ` +
-        `(${held.toLocaleString('en-US')} ids held): a few ids with very many rows, or a budget too small for the rows. Raise --memory.`,
-      { option: 'maxMemoryBytes' },
-    );
-  }
-}
-
-/** Where the drained rows of a partition go: its sorted run file. */
-function runTarget(writer: SpillWriter, sources: string[]): DrainTarget {
-  return {
-    row(src, start, end, idBytes, shape, rawId, origins, source, line, seq) {
-      const extra: Extra | undefined =
-        rawId === undefined && origins === undefined ? undefined : { r: rawId, o: origins?.map((origin) => [sources.indexOf(origin.source), origin.line]) };
-      writer.write(RecordKind.ROW, seq, shape, source, line, src, start, end, idBytes, extra === undefined ? undefined : JSON.stringify(extra));
-    },
-    conflict(row, seq) {
-      const empty = Buffer.alloc(0);
-      writer.write(RecordKind.CONFLICT, seq, -1, -1, 0, empty, 0, 0, 0, JSON.stringify(foldedExtra(row, sources)));
-    },
-  };
-}
-
-/** A folded row's whole state, origins by index (a conflict and setBy point at origins by identity). */
-function foldedExtra(row: MergedRow, sources: string[]): Extra {
-  const names = Object.keys(row.attributes);
-  const extra: Extra = {
-    r: row.id,
-    o: row.origins.map((origin) => [sources.indexOf(origin.source), origin.line]),
-    n: names,
-    v: names.map((name) => row.attributes[name]!),
-  };
-  if (row.setBy !== undefined) extra.s = [...row.setBy].map(([name, origin]) => [names.indexOf(name), row.origins.indexOf(origin)]);
-  if (row.conflict !== undefined) extra.c = [row.conflict.attribute, row.origins.indexOf(row.conflict.held), row.origins.indexOf(row.conflict.incoming)];
-  return extra;
-}
-
-function restoreFolded(extra: Extra, sources: readonly string[]): MergedRow {
-  const origins = extra.o!.map(([source, line]): RowOrigin => ({ source: sources[source]!, line }));
-  const attributes: Record<string, string> = {};
-  const names = extra.n ?? [];
-  names.forEach((name, i) => setOwn(attributes, name, extra.v![i]!));
-  const row = new MergedRow(extra.r!, attributes, origins, extra.s !== undefined);
-  if (extra.s !== undefined) {
-    row.setBy!.clear();
-    for (const [name, origin] of extra.s) row.setBy!.set(names[name]!, origins[origin]!);
-  }
-  if (extra.c !== undefined) row.conflict = { attribute: extra.c[0], held: origins[extra.c[1]]!, incoming: origins[extra.c[2]]! };
-  return row;
-}
-
-/**
- * A stable partition of encoded id bytes: FNV-1a, mixed (murmur3's finalizer) with the split depth so a
- * re-split spreads a partition's ids again. Not the arena's bucket bits: a partition's ids share those.
- */
-export function partitionOf(buf: Uint8Array, start: number, idBytes: number, depth: number, partitions: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = start; i < start + idBytes; i++) hash = Math.imul(hash ^ buf[i]!, 0x01000193);
-  hash ^= Math.imul(depth + 1, 0x9e3779b9);
-  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return (hash >>> 0) % partitions;
 }
 
 // A binary min-heap of readers by their current record's seq.

@@ -4,27 +4,15 @@
  * stays bounded) and replays each chunk into the merge and the run context. The worker is terminated however
  * the run ends: done, failed or aborted.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { BulkpipeError, ErrorCode } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
 import type { ArenaMerge } from '../merge/arena-merge.js';
 import { META_FIELDS } from './encoded-chunk.js';
-import type { ChunkEvent, CreditMessage, EncodedChunk, SerializedError, WorkerMessage } from './encoded-chunk.js';
+import type { ChunkEvent, CreditMessage, EncodedChunk, WorkerMessage } from './encoded-chunk.js';
+import { deserializeError, startSiblingWorker } from './worker-threads.js';
 import type { EncodeWorkerInit, InitMessage } from './encode-worker-init.js';
 import { WORKER_LIMITS, takePrewarmedWorker } from './encode-worker-prewarm.js';
-
-/**
- * Under tsx (tests, the bench from source) this module is the .ts file, and so is its sibling, which the worker
- * can only load with tsx's loader registered in it too.
- */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-
-/** tsx's `--import` hook does not reach worker threads: the worker registers it before loading the entry. */
-function sourceWorker(init: EncodeWorkerInit): Worker {
-  const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const entry = JSON.stringify(new URL('./encode-worker.ts', import.meta.url).href);
-  return new Worker(`import(${api}).then(({ register }) => { register(); return import(${entry}); })`, { eval: true, workerData: init, resourceLimits: WORKER_LIMITS });
-}
 
 /** The worker the CLI started early (encode-worker-prewarm.ts), given its init; undefined when there is none. */
 function prewarmedWorker(init: EncodeWorkerInit): Worker | undefined {
@@ -35,7 +23,7 @@ function prewarmedWorker(init: EncodeWorkerInit): Worker | undefined {
 
 export async function* encodeInWorker(init: EncodeWorkerInit, signal: AbortSignal): AsyncGenerator<EncodedChunk> {
   if (signal.aborted) throw aborted(signal);
-  const worker = FROM_SOURCE ? sourceWorker(init) : (prewarmedWorker(init) ?? new Worker(new URL('./encode-worker.js', import.meta.url), { workerData: init, resourceLimits: WORKER_LIMITS }));
+  const worker = prewarmedWorker(init) ?? startSiblingWorker(import.meta.url, 'encode-worker', { workerData: init, resourceLimits: WORKER_LIMITS });
   const queue: WorkerMessage[] = [];
   let failure: unknown;
   let exited = false;
@@ -70,7 +58,7 @@ export async function* encodeInWorker(init: EncodeWorkerInit, signal: AbortSigna
       const message = queue.shift();
       if (message === undefined) throw new Error('bulkpipe bug: the encode worker exited without finishing');
       if (message.type === 'done') return;
-      if (message.type === 'error') throw deserialize(message.error);
+      if (message.type === 'error') throw deserializeError(message.error);
       yield message;
       // The consumer is done with the chunk (its rows were copied into the merge): its buffers go back with the
       // credit. Left here they would wait for a main-thread GC, tens of MB at the peak; the worker writes its next
@@ -121,13 +109,6 @@ function replay(event: ChunkEvent, ctx: RunContext, onHeader: (columns: readonly
   else if (event.kind === 'counters') return;
   else if (event.kind === 'reject') ctx.reject(event.row);
   else ctx.warn(event.warning);
-}
-
-function deserialize(error: SerializedError): Error {
-  if (error.code !== undefined && error.name === 'BulkpipeError') return new BulkpipeError(error.code as ErrorCode, error.message, error.context);
-  const plain = new Error(error.message);
-  plain.name = error.name;
-  return plain;
 }
 
 function aborted(signal: AbortSignal): BulkpipeError {

@@ -18,7 +18,8 @@ import { ShapeRegistry } from '../merge/row-shape.js';
 import { ChunkBuffer, META_FIELDS } from './encoded-chunk.js';
 import { FastLane } from './fast-lane.js';
 import { plainFileChunks } from './plain-file-chunks.js';
-import type { ChunkEvent, CreditMessage, EncodedChunk, SerializedError, WorkerMessage } from './encoded-chunk.js';
+import type { ChunkEvent, CreditMessage, EncodedChunk, WorkerMessage } from './encoded-chunk.js';
+import { serializeError } from './worker-threads.js';
 import { CHUNK_BYTES, CHUNK_ROWS, MAX_CHUNKS_IN_FLIGHT } from './encode-worker-init.js';
 import type { EncodeWorkerInit, InitMessage } from './encode-worker-init.js';
 import { PREWARMED } from './encode-worker-prewarm.js';
@@ -170,16 +171,6 @@ async function run(): Promise<void> {
   await post();
 }
 
-function serialize(error: unknown): SerializedError {
-  const { code, name, message, context } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown; context?: unknown };
-  return {
-    code: typeof code === 'string' ? code : undefined,
-    name: typeof name === 'string' ? name : 'Error',
-    message: typeof message === 'string' ? message : String(error),
-    context: typeof context === 'object' && context !== null ? { ...context } : undefined,
-  };
-}
-
 try {
   await run();
   port.postMessage({ type: 'done' } satisfies WorkerMessage);
@@ -188,7 +179,7 @@ try {
   try {
     await post();
   } finally {
-    port.postMessage({ type: 'error', error: serialize(error) } satisfies WorkerMessage);
+    port.postMessage({ type: 'error', error: serializeError(error) } satisfies WorkerMessage);
   }
 }
 port.close();

@@ -7,6 +7,7 @@
  */
 import type { RejectedRow, RowWarning } from '@bulkpipe/core';
 import type { EncodeTarget } from '../validate/record-encoder.js';
+import type { SerializedError } from './worker-threads.js';
 
 /** Index entries per row in `EncodedChunk.meta`: start, end, id bytes, shape, source. */
 export const META_FIELDS = 5;
@@ -34,14 +35,6 @@ export interface EncodedChunk {
   /** Counters after the chunk's last record. */
   read: number;
   bytesRead: number;
-}
-
-/** A worker failure, as plain data (errors do not keep their class across threads). */
-export interface SerializedError {
-  code: string | undefined;
-  name: string;
-  message: string;
-  context: Record<string, unknown> | undefined;
 }
 
 export type WorkerMessage = EncodedChunk | { type: 'done' } | { type: 'error'; error: SerializedError };
