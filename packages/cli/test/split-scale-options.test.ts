@@ -30,6 +30,17 @@ test('a budget the merge passes spills to --temp-dir: the same files as in memor
   t.deepEqual(readdirSync(spillDir), []);
 });
 
+test('a spill with a budget of 2 MiB or more merges its partitions on two threads (the bundle starts its partition worker): the same files', async (t) => {
+  const spillDir = join(work, 'spill-two-threads');
+  mkdirSync(spillDir);
+  const memory = await runCli(['split', input, '--out', join(work, 'memory-2'), '--id-column', 'customer_id']);
+  const spilled = await runCli(['split', input, '--out', join(work, 'spilled-2'), '--id-column', 'customer_id', '--memory', '2MiB', '--temp-dir', spillDir]);
+  t.is(memory.code, 0, memory.stderr);
+  t.is(spilled.code, 0, spilled.stderr);
+  t.deepEqual(batchFiles(join(work, 'spilled-2')), batchFiles(join(work, 'memory-2')));
+  t.deepEqual(readdirSync(spillDir), []);
+});
+
 test('--temp-dir that is not a directory is a usage error before anything is read', async (t) => {
   const result = await runCli(['split', input, '--out', join(work, 'bad-temp'), '--id-column', 'customer_id', '--temp-dir', join(work, 'no-such-dir')]);
   t.is(result.code, 2);

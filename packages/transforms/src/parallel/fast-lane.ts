@@ -194,21 +194,20 @@ export class FastLane {
       return false;
     }
     this.maxFastRecordBytes = Math.min(MAX_FAST_RECORD_BYTES, this.options.maxRecordBytes);
+    this.plan = plan;
+    this.delimiterByte = code;
     if (mapPlan !== undefined) {
+      // The mapped line encoder locates the input's cells itself; the plan's names are the mapped ones.
       const options = { maxIdBytes: this.maxIdBytes, pcId: this.pcId, delimiter: code, maxRecordBytes: this.maxFastRecordBytes };
       this.mapped = MappedLine.compile(mapPlan, plan.plan, columns, options);
-      if (this.mapped === undefined) {
-        this.mode = 'slow';
-        return false;
-      }
+      if (this.mapped === undefined) this.mode = 'slow';
+      return this.mapped !== undefined;
     }
-    this.plan = plan;
     this.columnCount = columns.length;
     this.idColumn = columns.indexOf(plan.plan.idHeader);
     this.attributeOf = new Int32Array(columns.length).fill(-1);
     this.wide = new Int32Array(Math.max(0, plan.plan.headers.length - MASK_COLUMNS));
     plan.plan.headers.forEach((header, i) => (this.attributeOf[columns.indexOf(header)] = i));
-    this.delimiterByte = code;
     for (let b = 0; b < 256; b++) this.byteClass[b] = isUnreserved(b) ? COPY : ESCAPE;
     for (const b of [COMMA, 0]) this.byteClass[b] = NOT_FAST;
     this.byteClass[LF] = LINE_END;
