@@ -7,7 +7,7 @@ const PIPELINE_COMMANDS = new Set(['split', 'validate', 'run', 'demo']);
 
 export function wantsEncodeWorker(argv: readonly string[]): boolean {
   if (!PIPELINE_COMMANDS.has(argv[0] ?? '')) return false;
-  if (argv.includes('--help') || argv.includes('-h') || argv.includes('--presorted') || argv.includes('-')) return false;
+  if (argv.includes('--help') || argv.includes('-h') || argv.includes('-')) return false;
   const threads = argv.findIndex((arg) => arg === '--threads');
   return !(argv.includes('--threads=1') || (threads >= 0 && argv[threads + 1] === '1'));
 }

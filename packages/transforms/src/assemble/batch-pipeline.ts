@@ -52,8 +52,8 @@ export interface BatchPipelineOptions {
   batch?: Omit<BatchOptions, 'idType'>;
   /**
    * 2: parse, map, validate and encode run in a worker thread while the main thread merges and batches
-   * (parallel/). Applies to file inputs merged in memory or spilled; stdin, streams, iterables and
-   * `--presorted` always run on one thread. Same output either way. @default 2
+   * (parallel/), and a spill's partitions are merged on both. Applies to file inputs (merged in memory, spilled
+   * or `--presorted`); stdin, streams and iterables run on one thread. Same output either way. @default 2
    */
   threads?: 1 | 2;
 }
@@ -100,12 +100,12 @@ export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunCo
   const threads = options.threads ?? DEFAULT_THREADS;
   if (threads !== 1 && threads !== 2) throw invalidOption('threads', '1 or 2', threads);
   const files = fileInputs(options.inputs);
-  const threaded = threads === 2 && !mergeOptions.presorted && files !== undefined;
+  const threaded = threads === 2 && files !== undefined;
   // Merge buffers of one batch body each: a batch is built in place in the one its first row is in (the first
   // one's rows start far enough in for that), or in a drained one (see ByteBatcher).
   const arenaChunkBytes = Math.max(HEADER_ROOM + batchOptions.maxBytes, MIN_ARENA_CHUNK_BYTES);
   const merge = mergeOptions.presorted ? undefined : new ArenaMerge(validate, mergeOptions, ctx, arenaChunkBytes, HEADER_ROOM + IN_PLACE_SLACK_BYTES, threads);
-  const stage = merge !== undefined ? mergeAndBatch(merge, batchOptions, ctx, onHeader, files && inputBytes(files)) : presortedMergeAndBatch(validate, mergeOptions, batchOptions, ctx);
+  const stage = merge !== undefined ? mergeAndBatch(merge, batchOptions, ctx, onHeader, files && inputBytes(files)) : presortedMergeAndBatch(validate, mergeOptions, batchOptions, ctx, onHeader);
   try {
     if (threaded) {
       const { delimiter, maxRecordBytes, recordsPerChunk } = options.parse ?? {};
@@ -191,13 +191,33 @@ function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ct
  * `--presorted`: batches leave while the input is read. The reject ceiling is judged before each batch goes on
  * once enough rows were read to judge it (as the run context does mid-run), and at the end of input.
  */
-function presortedMergeAndBatch(validate: ValidateOptions, mergeOptions: ResolvedMergeOptions, batchOptions: ResolvedBatchOptions, ctx: RunContext): BatchStage {
+function presortedMergeAndBatch(
+  validate: ValidateOptions,
+  mergeOptions: ResolvedMergeOptions,
+  batchOptions: ResolvedBatchOptions,
+  ctx: RunContext,
+  onHeader: NonNullable<ParseOptions['onHeader']>,
+): BatchStage {
   return async function* (source) {
     let ready: Batch[] = [];
     const batcher = new ByteBatcher(batchOptions, ctx, (batch) => ready.push(batch));
     const merge = new PresortedMerge(validate, mergeOptions, ctx, batcher);
     for await (const chunk of source) {
-      if (isEncodedChunk(chunk)) throw new Error('bulkpipe bug: --presorted runs on one thread');
+      if (isEncodedChunk(chunk)) {
+        // Rows the encode worker read, validated and encoded (~4,000 a chunk): the batches they completed go on together.
+        try {
+          applyChunk(chunk, merge, ctx, onHeader);
+        } catch (error) {
+          // A row of the chunk stopped the run (INPUT_NOT_GROUPED): the batches cut before it still go on, as on one thread.
+          if (ready.length > 0) yield ready;
+          throw error;
+        }
+        if (ready.length === 0) continue;
+        if (ctx.counters.read >= PRESORTED_REJECT_GATE_ROWS) ctx.checkRejectRate();
+        yield ready;
+        ready = [];
+        continue;
+      }
       for (const record of Array.isArray(chunk) ? chunk : [chunk]) {
         merge.push(record);
         if (ready.length === 0) continue;

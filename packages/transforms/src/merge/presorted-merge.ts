@@ -6,9 +6,12 @@
  * Same encoding, same policies, same provenance as the in-memory merge: on a grouped input the batches are
  * byte-identical to it (rejects too, except that conflicts are reported when their id closes rather than at
  * the end). An id that reappears after other ids stops the run with INPUT_NOT_GROUPED, naming both lines.
+ *
+ * Rows come as records (encoded here), or already encoded by the encode worker (pushEncoded).
  */
 import { BulkpipeError, ErrorCode } from '@bulkpipe/core';
 import type { InputRecord, ProfileRow } from '@bulkpipe/core';
+import type { EncodedRowSink } from '../parallel/encode-in-worker.js';
 import type { RunContext } from '../run-context.js';
 import type { ByteBatcher } from '../batch/byte-batcher.js';
 import { RecordEncoder } from '../validate/record-encoder.js';
@@ -25,7 +28,7 @@ import { SourceLabels } from './source-labels.js';
 /** The encoder's buffer: one row at a time passes through it. */
 const ENCODE_BUFFER_BYTES = 1024 * 1024;
 
-export class PresortedMerge {
+export class PresortedMerge implements EncodedRowSink {
   private readonly arena = new RowArena(ENCODE_BUFFER_BYTES);
   private readonly shapes = new ShapeRegistry();
   private readonly encoder: RecordEncoder;
@@ -44,6 +47,13 @@ export class PresortedMerge {
   /** Set once a second row of the current id arrives. */
   private merged: MergedRow | undefined;
   private scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** The worker's chunk `pushEncoded` reads. */
+  private chunk: Buffer = Buffer.alloc(0);
+  /**
+   * The worker's shape ids as ids of this registry: folds intern merged shapes here as groups close, so the two
+   * registries part ways (ArenaMerge keeps merged shapes apart until the input is over; this merge cannot wait).
+   */
+  private readonly workerShapes: number[] = [];
 
   constructor(
     validate: ValidateOptions,
@@ -60,24 +70,41 @@ export class PresortedMerge {
   push(record: InputRecord): void {
     if (!this.encoder.encode(record)) return;
     const row = this.encoder.row;
-    const buf = this.arena.buf;
-    const start = this.arena.rowStart;
-    if (this.open && row.idBytes === this.groupIdBytes && buf.compare(this.group, 0, this.groupIdBytes, start, start + row.idBytes) === 0) {
-      this.fold(record, buf, start, row.end, row.idBytes, row.shape.id, row.id);
+    this.take(this.arena.buf, this.arena.rowStart, row.end, row.idBytes, row.shape.id, row.id, record.source, record.line);
+  }
+
+  addShape(names: readonly string[]): number {
+    const id = this.shapes.intern(names).id;
+    this.workerShapes.push(id);
+    return id;
+  }
+
+  appendEncoded(src: Buffer): void {
+    this.chunk = src;
+  }
+
+  pushEncoded(start: number, end: number, idBytes: number, shape: number, source: string, line: number, rawId: string | undefined): void {
+    const src = this.chunk;
+    this.take(src, start, end, idBytes, this.workerShapes[shape]!, rawId ?? src.toString('latin1', start, start + idBytes), source, line);
+  }
+
+  /** The encoded row `buf[start, end)` of raw id `id`: folded into the open group, or opening the next one. */
+  private take(buf: Buffer, start: number, end: number, idBytes: number, shape: number, id: string, source: string, line: number): void {
+    if (this.open && idBytes === this.groupIdBytes && buf.compare(this.group, 0, this.groupIdBytes, start, start + idBytes) === 0) {
+      this.fold(buf, start, end, idBytes, shape, id, source, line);
       return;
     }
     if (this.open) this.closeGroup();
-    const source = this.sourceLabels.indexOf(record.source);
-    if (this.closed.find(buf, start, row.idBytes)) throw this.notGrouped(row.id, record, this.closed.foundSource, this.closed.foundLine);
-    const bytes = row.end - start;
+    if (this.closed.find(buf, start, idBytes)) throw this.notGrouped(id, source, line, this.closed.foundSource, this.closed.foundLine);
+    const bytes = end - start;
     if (this.group.length < bytes) this.group = Buffer.allocUnsafe(bytes * 2);
-    buf.copy(this.group, 0, start, row.end);
+    buf.copy(this.group, 0, start, end);
     this.groupEnd = bytes;
-    this.groupIdBytes = row.idBytes;
-    this.groupShape = row.shape.id;
-    this.groupSource = source;
-    this.groupLine = record.line;
-    this.groupId = row.id;
+    this.groupIdBytes = idBytes;
+    this.groupShape = shape;
+    this.groupSource = this.sourceLabels.indexOf(source);
+    this.groupLine = line;
+    this.groupId = id;
     this.open = true;
   }
 
@@ -86,13 +113,13 @@ export class PresortedMerge {
     if (this.open) this.closeGroup();
   }
 
-  private fold(record: InputRecord, buf: Buffer, start: number, end: number, idBytes: number, shape: number, id: string): void {
+  private fold(buf: Buffer, start: number, end: number, idBytes: number, shape: number, id: string, source: string, line: number): void {
     this.ctx.counters.merged++;
     if (this.merged === undefined) {
       const attributes = attributesOf(this.group, 0, this.groupEnd, this.groupIdBytes, this.shapes.shapes[this.groupShape]!.names);
       this.merged = new MergedRow(this.groupId, attributes, [{ source: this.sources[this.groupSource]!, line: this.groupLine }], this.merge.policy === 'reject');
     }
-    const incoming: ProfileRow = { id, attributes: attributesOf(buf, start, end, idBytes, this.shapes.shapes[shape]!.names), origins: [{ source: record.source, line: record.line }] };
+    const incoming: ProfileRow = { id, attributes: attributesOf(buf, start, end, idBytes, this.shapes.shapes[shape]!.names), origins: [{ source, line }] };
     this.merged.fold(incoming, this.merge.policy);
   }
 
@@ -116,13 +143,13 @@ export class PresortedMerge {
     this.batcher.add(written.buf, 0, written.end, this.groupIdBytes, this.shapes.shapes[written.shape]!, rawId, merged.origins, first.source, first.line);
   }
 
-  private notGrouped(id: string, record: InputRecord, earlierSource: number, earlierLine: number): BulkpipeError {
-    const earlier = this.sources[earlierSource] === record.source ? `line ${earlierLine}` : `${this.sources[earlierSource]} line ${earlierLine}`;
+  private notGrouped(id: string, source: string, line: number, earlierSource: number, earlierLine: number): BulkpipeError {
+    const earlier = this.sources[earlierSource] === source ? `line ${earlierLine}` : `${this.sources[earlierSource]} line ${earlierLine}`;
     return new BulkpipeError(
       ErrorCode.INPUT_NOT_GROUPED,
-      `id ${JSON.stringify(id)} on line ${record.line} appears again after rows of other ids (its rows from ${earlier} were already merged and handed on): ` +
+      `id ${JSON.stringify(id)} on line ${line} appears again after rows of other ids (its rows from ${earlier} were already merged and handed on): ` +
         `the input is not grouped by id, which --presorted requires. Sort the export by the id column, or drop --presorted to merge in any order.`,
-      { source: record.source, line: record.line, id },
+      { source, line, id },
     );
   }
 }

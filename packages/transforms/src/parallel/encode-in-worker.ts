@@ -7,7 +7,6 @@
 import type { Worker } from 'node:worker_threads';
 import { BulkpipeError, ErrorCode } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
-import type { ArenaMerge } from '../merge/arena-merge.js';
 import { META_FIELDS } from './encoded-chunk.js';
 import type { ChunkEvent, CreditMessage, EncodedChunk, WorkerMessage } from './encoded-chunk.js';
 import { deserializeError, startSiblingWorker } from './worker-threads.js';
@@ -72,11 +71,21 @@ export async function* encodeInWorker(init: EncodeWorkerInit, signal: AbortSigna
   }
 }
 
+/** What takes a chunk's encoded rows: the merge by id (ArenaMerge), or the grouped-input merge (PresortedMerge). */
+export interface EncodedRowSink {
+  /** Registers a shape the worker interned; returns its id here (the same id when interned in order). */
+  addShape(names: readonly string[]): number;
+  /** The chunk's rows `src[from, to)`, about to be handed over one by one with `pushEncoded`. */
+  appendEncoded(src: Buffer, from: number, to: number): void;
+  /** One row of that chunk: `[start, end)` in `src`, `rawId` the raw id when its encoding differs. */
+  pushEncoded(start: number, end: number, idBytes: number, shape: number, source: string, line: number, rawId: string | undefined): void;
+}
+
 /**
  * Replays one chunk: shapes first, then the rows in order with each recorded header, reject and warning
  * before the row that followed it, the counters as they were at each event.
  */
-export function applyChunk(chunk: EncodedChunk, merge: ArenaMerge, ctx: RunContext, onHeader: (columns: readonly string[], source: string) => void): void {
+export function applyChunk(chunk: EncodedChunk, merge: EncodedRowSink, ctx: RunContext, onHeader: (columns: readonly string[], source: string) => void): void {
   for (const names of chunk.newShapes) merge.addShape(names);
   const src = Buffer.from(chunk.bytes);
   const { meta, lines, rawIds, sources, events } = chunk;
