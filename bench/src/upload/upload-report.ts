@@ -7,6 +7,8 @@ import type { UploadTimeline } from './upload-timeline.js';
 export interface UploadReportInput {
   readonly machine: MachineInfo;
   readonly reference: ReferenceExport;
+  /** The CSV uploaded instead of the reference export (BENCH_UPLOAD_INPUT), if any. */
+  readonly input?: string;
   readonly result: { readonly timeline: UploadTimeline; readonly wallMs: number; readonly peakRssBytes: number | undefined; readonly exitCode: number | null };
   readonly counters: Readonly<Record<string, number>>;
   readonly extraArgs: readonly string[];
@@ -22,7 +24,7 @@ const share = (part: number, whole: number): string => (whole > 0 ? `${((100 * p
 export function renderUploadReport(input: UploadReportInput): string {
   const { machine, reference, result, counters, extraArgs, delayMs, callsPerMinute, problems } = input;
   const t = result.timeline;
-  const rows = reference.stats.rows;
+  const rows = input.input === undefined ? reference.stats.rows : (counters.read ?? 0);
   const sent = counters.sent ?? 0;
   const batches = t.batches;
   // Target's intake at its call budget: a batch per (60 s / calls), whatever the pipeline does
@@ -34,7 +36,9 @@ export function renderUploadReport(input: UploadReportInput): string {
     `### \`bulkpipe run\` upload, ${fmt(rows)} rows${extraArgs.length === 0 ? '' : ` (${extraArgs.join(' ')})`} — ${machine.date}`,
     '',
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.ramGb} GB RAM; ${machine.os}; Node ${machine.node}; load average ${machine.loadAverage.toFixed(1)} at the end (shared machine); commit ${machine.commit}`,
-    `- Input: the reference export (\`generateSampleExport\`, seed 1): ${fmt(rows)} rows, ${(reference.stats.bytes / 1e6).toFixed(1)} MB.`,
+    input.input === undefined
+      ? `- Input: the reference export (\`generateSampleExport\`, seed 1): ${fmt(rows)} rows, ${(reference.stats.bytes / 1e6).toFixed(1)} MB.`
+      : `- Input: \`${input.input}\` (BENCH_UPLOAD_INPUT): ${fmt(rows)} rows.`,
     `- Target: \`bulkpipe emulator --processing-delay-ms ${delayMs} --rate-limit ${callsPerMinute}\` (in memory) in its own process on the same 2 cores; ` +
       `\`bulkpipe run <input> --client bench --id-column customer_id --calls-per-minute ${callsPerMinute} --no-wait --json${extraArgs.length === 0 ? '' : ` ${extraArgs.join(' ')}`}\` (defaults otherwise).`,
     '- Method: one run; the uploader’s state over time from the run’s own NDJSON event times (bench/src/upload/upload-timeline.ts): ' +
