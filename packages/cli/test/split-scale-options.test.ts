@@ -19,27 +19,21 @@ function batchFiles(dir: string): Record<string, string> {
   return files;
 }
 
-test('a budget the merge passes spills to --temp-dir: the same files as in memory, and the temp dir is left empty', async (t) => {
-  const spillDir = join(work, 'spill');
+/** Splits the export in memory and with `--memory budget`; the files must match and the temp dir end empty. */
+const spillsLikeMemory = test.macro(async (t, budget: string, name: string) => {
+  const spillDir = join(work, `spill-${name}`);
   mkdirSync(spillDir);
-  const memory = await runCli(['split', input, '--out', join(work, 'memory'), '--id-column', 'customer_id']);
-  const spilled = await runCli(['split', input, '--out', join(work, 'spilled'), '--id-column', 'customer_id', '--memory', '1MB', '--temp-dir', spillDir]);
+  const memory = await runCli(['split', input, '--out', join(work, `memory-${name}`), '--id-column', 'customer_id']);
+  const spilled = await runCli(['split', input, '--out', join(work, `spilled-${name}`), '--id-column', 'customer_id', '--memory', budget, '--temp-dir', spillDir]);
   t.is(memory.code, 0, memory.stderr);
   t.is(spilled.code, 0, spilled.stderr);
-  t.deepEqual(batchFiles(join(work, 'spilled')), batchFiles(join(work, 'memory')));
+  t.deepEqual(batchFiles(join(work, `spilled-${name}`)), batchFiles(join(work, `memory-${name}`)));
   t.deepEqual(readdirSync(spillDir), []);
 });
 
-test('a spill with a budget of 2 MiB or more merges its partitions on two threads (the bundle starts its partition worker): the same files', async (t) => {
-  const spillDir = join(work, 'spill-two-threads');
-  mkdirSync(spillDir);
-  const memory = await runCli(['split', input, '--out', join(work, 'memory-2'), '--id-column', 'customer_id']);
-  const spilled = await runCli(['split', input, '--out', join(work, 'spilled-2'), '--id-column', 'customer_id', '--memory', '2MiB', '--temp-dir', spillDir]);
-  t.is(memory.code, 0, memory.stderr);
-  t.is(spilled.code, 0, spilled.stderr);
-  t.deepEqual(batchFiles(join(work, 'spilled-2')), batchFiles(join(work, 'memory-2')));
-  t.deepEqual(readdirSync(spillDir), []);
-});
+test('a budget the merge passes spills to --temp-dir: the same files as in memory, and the temp dir is left empty', spillsLikeMemory, '1MB', 'one-thread');
+// From 2 MiB on, the partitions are merged on two threads: the bundle starts its partition worker.
+test('a spill with a budget of 2 MiB or more merges its partitions on two threads: the same files', spillsLikeMemory, '2MiB', 'two-threads');
 
 test('--temp-dir that is not a directory is a usage error before anything is read', async (t) => {
   const result = await runCli(['split', input, '--out', join(work, 'bad-temp'), '--id-column', 'customer_id', '--temp-dir', join(work, 'no-such-dir')]);
