@@ -118,7 +118,8 @@ export class SpilledMerge {
   async mergePartitionsOnTwoThreads(signal: AbortSignal): Promise<void> {
     const budgetBytes = Math.floor(this.merge.maxMemoryBytes / 2);
     if (budgetBytes < MIN_PARTITION_BUDGET_BYTES) return;
-    const queue = this.closePartitions();
+    // What is left to hand out; `unmerged` keeps every file until it is merged (finished).
+    const queue = [...this.closePartitions()];
     if (queue.length === 0) return;
     const here = new PartitionMerger(this.files, this.partitions, this.merge, budgetBytes, this.ctx, this.shapes, this.sources);
     const worker = this.startWorker(budgetBytes);
