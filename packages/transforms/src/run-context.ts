@@ -70,6 +70,8 @@ export class RunContext {
   readonly enforceRejectRate: boolean;
   private readonly rejectRateMinRows: number;
   private readonly examplesPerCode: number;
+  /** The inputs' total size when known (expectInputBytes): mid-run, the ceiling is judged on the whole input. */
+  private inputBytes = 0;
 
   constructor(options: RunContextOptions = {}) {
     const maxRejectRate = options.maxRejectRate ?? 0.05;
@@ -82,12 +84,32 @@ export class RunContext {
     this.clock = options.clock ?? Date;
   }
 
-  /** Records a rejected row. Throws REJECT_RATE_EXCEEDED once the ceiling is passed on enough rows. */
+  /**
+   * Records a rejected row. Throws REJECT_RATE_EXCEEDED once the ceiling is passed on enough rows — with the
+   * inputs' size known, once the rejects alone pass the ceiling of the rows the whole input is projected to
+   * hold (the rest of it could not bring the rate back under).
+   */
   reject(row: RejectedRow): void {
     this.counters.rejected++;
     tally(this.rejectsByCode, row.code, row, this.examplesPerCode);
     this.events.emit('reject', row);
-    if (this.counters.read >= this.rejectRateMinRows) this.checkRejectRate();
+    if (this.counters.read >= this.rejectRateMinRows && this.rejectsPassCeilingOfInput()) this.checkRejectRate();
+  }
+
+  /**
+   * The inputs are `bytes` long in all (files whose size is known up front). Mid-run, the reject ceiling is then
+   * judged against the rows the whole input is projected to hold, not the rows read so far: an export sorted by
+   * id has its empty and malformed ids first, and judged on its first thousand rows it looked all bad.
+   */
+  expectInputBytes(bytes: number): void {
+    this.inputBytes = bytes;
+  }
+
+  /** The rejects so far are above the ceiling even of every row the input is projected to hold. */
+  private rejectsPassCeilingOfInput(): boolean {
+    const { read, rejected, bytesRead } = this.counters;
+    const projected = this.inputBytes > bytesRead && bytesRead > 0 ? (read * this.inputBytes) / bytesRead : read;
+    return rejected > this.maxRejectRate * projected;
   }
 
   warn(warning: RowWarning): void {

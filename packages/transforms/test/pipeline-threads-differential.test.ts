@@ -223,3 +223,23 @@ test('--presorted on an input that is not grouped: INPUT_NOT_GROUPED naming both
   t.is((one.error as { code?: string }).code, ErrorCode.INPUT_NOT_GROUPED);
   t.is(one.batches.length, 3);
 });
+
+test('an export sorted by id, its empty ids first, is not stopped mid-run by the ceiling; a wrong id column still is, early', async (t) => {
+  const { text } = generateText({ rows: 30_000, seed: 5 });
+  const [header, ...rows] = text.trimEnd().split('\n');
+  // 600 rows with an empty id up front: 2 % of the input (with its own ~1.5 % of rejects, under the 5 % ceiling),
+  // but all of its first 600 rows.
+  const empties = Array.from({ length: 600 }, () => `,${header!.split(',').slice(1).map(() => '').join(',')}`);
+  const sorted = file(`${[header, ...empties, ...rows].join('\n')}\n`);
+  const one = await sameBothWays(t, { inputs: [sorted], idColumn: 'customer_id' });
+  t.is(one.error, undefined);
+  t.true(one.batches.length > 0);
+
+  // `company` is mostly empty: as an id column most rows are rejected, and the run stops once the rejects pass 5 %
+  // of the whole input, long before its end.
+  for (const threads of [1, 2] as const) {
+    const wrongColumn = await observe({ inputs: [sorted], idColumn: 'company' }, threads);
+    t.is((wrongColumn.error as { code?: string }).code, ErrorCode.REJECT_RATE_EXCEEDED);
+    t.true((wrongColumn.counters as { read: number }).read < 30_600 / 4, JSON.stringify(wrongColumn.counters));
+  }
+});

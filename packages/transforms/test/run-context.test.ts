@@ -54,3 +54,16 @@ test('an invalid ceiling is a coded option error', (t) => {
   t.true(isBulkpipeError(error, ErrorCode.INVALID_OPTION));
   t.regex(error.message, /maxRejectRate/);
 });
+
+test('with the input size known, a mid-run stop waits until the rejects pass the ceiling of the whole input', (t) => {
+  const ctx = new RunContext({ maxRejectRate: 0.05, rejectRateMinRows: 1000 });
+  ctx.expectInputBytes(1_000_000);
+  // 1,000 rows read, 10 % of the bytes: the input is projected to hold 10,000 rows, so 500 rejects pass its ceiling.
+  ctx.counters.read = 1000;
+  ctx.counters.bytesRead = 100_000;
+  for (let line = 2; line < 502; line++) t.notThrows(() => ctx.reject(reject(line)), `${line - 1} rejects`);
+  const error = t.throws(() => ctx.reject(reject(502)));
+  t.true(isBulkpipeError(error, ErrorCode.REJECT_RATE_EXCEEDED));
+  // The message still states the rate of what was read.
+  t.regex(error.message, /501 of 1000 rows rejected \(50\.1 %\)/);
+});

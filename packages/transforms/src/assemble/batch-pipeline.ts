@@ -100,12 +100,14 @@ export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunCo
   const threads = options.threads ?? DEFAULT_THREADS;
   if (threads !== 1 && threads !== 2) throw invalidOption('threads', '1 or 2', threads);
   const files = fileInputs(options.inputs);
+  const totalBytes = files && inputBytes(files);
+  if (totalBytes !== undefined) ctx.expectInputBytes(totalBytes);
   const threaded = threads === 2 && files !== undefined;
   // Merge buffers of one batch body each: a batch is built in place in the one its first row is in (the first
   // one's rows start far enough in for that), or in a drained one (see ByteBatcher).
   const arenaChunkBytes = Math.max(HEADER_ROOM + batchOptions.maxBytes, MIN_ARENA_CHUNK_BYTES);
   const merge = mergeOptions.presorted ? undefined : new ArenaMerge(validate, mergeOptions, ctx, arenaChunkBytes, HEADER_ROOM + IN_PLACE_SLACK_BYTES, threads);
-  const stage = merge !== undefined ? mergeAndBatch(merge, batchOptions, ctx, onHeader, files && inputBytes(files)) : presortedMergeAndBatch(validate, mergeOptions, batchOptions, ctx, onHeader);
+  const stage = merge !== undefined ? mergeAndBatch(merge, batchOptions, ctx, onHeader, totalBytes) : presortedMergeAndBatch(validate, mergeOptions, batchOptions, ctx, onHeader);
   try {
     if (threaded) {
       const { delimiter, maxRecordBytes, recordsPerChunk } = options.parse ?? {};
