@@ -12,13 +12,14 @@ type TransformFn = (value: string) => string;
 const WHITESPACE_RUNS = /\s+/g;
 
 // crypto.hash (Node ≥ 20.12) is a one-shot digest without a Hash object per value; createHash is the fallback.
-const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }).hash;
+
+/** SHA-256 of a string's UTF-8 bytes, or of bytes (the fast lane's), as 64 lower-case hex digits. */
+export const sha256HexOf: (data: string | Uint8Array) => string =
+  typeof oneShotHash === 'function' ? (data) => oneShotHash('sha256', data, 'hex') : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
 /** SHA-256 of the UTF-8 bytes, as 64 lower-case hex digits. */
-export const sha256Hex: TransformFn =
-  typeof oneShotHash === 'function'
-    ? (value) => oneShotHash('sha256', value, 'hex')
-    : (value) => crypto.createHash('sha256').update(value, 'utf8').digest('hex');
+export const sha256Hex: TransformFn = (value) => sha256HexOf(value);
 
 const IMPLEMENTATIONS: Readonly<Record<ValueTransform, TransformFn>> = Object.freeze({
   trim: (value) => value.trim(),

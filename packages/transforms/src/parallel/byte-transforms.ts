@@ -5,17 +5,12 @@
  * have to look at) declines, and the record goes to the parse step and the map step. sha256 hashes any bytes.
  * As with strings, the transforms stop as soon as the value is empty.
  */
-import * as crypto from 'node:crypto';
+import { sha256HexOf } from '../map/value-transforms.js';
 import type { ValueTransform } from '../map/value-transforms.js';
 
 const SPACE = 0x20;
 /** SHA-256 as lower-case hex: 64 ASCII bytes. */
 const SHA256_HEX_BYTES = 64;
-
-// crypto.hash (Node ≥ 20.12) is a one-shot digest without a Hash object per value; createHash is the fallback.
-const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
-const sha256HexOf: (bytes: Uint8Array) => string =
-  typeof oneShotHash === 'function' ? (bytes) => oneShotHash('sha256', bytes, 'hex') : (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
 
 /** What String.prototype.trim and /\s/ count as whitespace, in ASCII: TAB, LF, VT, FF, CR, space. */
 function isAsciiWhitespace(byte: number): boolean {
