@@ -11,4 +11,3 @@ export function wantsEncodeWorker(argv: readonly string[]): boolean {
   const threads = argv.findIndex((arg) => arg === '--threads');
   return !(argv.includes('--threads=1') || (threads >= 0 && argv[threads + 1] === '1'));
 }
-
