@@ -27,12 +27,8 @@ import type { EncodePlan, EncodeTarget, RecordEncoder } from '../validate/record
 import { isPcIdShape } from './pc-id-shape.js';
 import { MappedLine } from './mapped-line.js';
 import type { MapStep } from '../map/map-step.js';
-import { ECID_DIGITS, FAST_ID_BYTE, MAX_FAST_VALUE_BYTES, isUnreserved, writeEscaped } from './lane-bytes.js';
+import { COMMA, CR, ECID_DIGITS, FAST_ID_BYTE, LF, MAX_FAST_VALUE_BYTES, QUOTE, isUnreserved, writeEscaped } from './lane-bytes.js';
 
-const LF = 0x0a;
-const CR = 0x0d;
-const QUOTE = 0x22;
-const COMMA = 0x2c;
 /** Records longer than this go to the parse step (which checks them against maxRecordBytes). */
 const MAX_FAST_RECORD_BYTES = 16 * 1024;
 

@@ -1,5 +1,9 @@
 /** What the fast lane's line encoders (fast-lane.ts, mapped-line.ts) share: the byte rules of certain records. */
 
+export const LF = 0x0a;
+export const CR = 0x0d;
+export const QUOTE = 0x22;
+export const COMMA = 0x2c;
 const PERCENT = 0x25;
 const HEX = new Uint8Array([...'0123456789ABCDEF'].map((c) => c.charCodeAt(0)));
 
@@ -14,7 +18,7 @@ export function isUnreserved(byte: number): boolean {
 
 /** Id bytes the lane takes: printable ASCII except `+ / ,` (thirdPartyId's forbidden characters). */
 export const FAST_ID_BYTE = new Uint8Array(256);
-for (let b = 0x21; b <= 0x7e; b++) FAST_ID_BYTE[b] = b === 0x2b || b === 0x2f || b === 0x2c ? 0 : 1;
+for (let b = 0x21; b <= 0x7e; b++) FAST_ID_BYTE[b] = b === 0x2b || b === 0x2f || b === COMMA ? 0 : 1;
 
 /** `%XX` for `byte` at `out[o]` (upper-case hex, as encodeURIComponent writes it); returns the write end. */
 export function writeEscaped(out: Uint8Array, o: number, byte: number): number {

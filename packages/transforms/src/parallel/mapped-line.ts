@@ -11,14 +11,10 @@ import type { MapPlan } from '../map/map-plan.js';
 import type { ValueTransform } from '../map/value-transforms.js';
 import type { HeaderPlan } from '../validate/header-plan.js';
 import { ByteValue } from './byte-transforms.js';
-import { ECID_DIGITS, FAST_ID_BYTE, MAX_FAST_VALUE_BYTES, isUnreserved, writeEscaped } from './lane-bytes.js';
+import { COMMA, CR, ECID_DIGITS, FAST_ID_BYTE, LF, MAX_FAST_VALUE_BYTES, QUOTE, isUnreserved, writeEscaped } from './lane-bytes.js';
 import { isPcIdShape } from './pc-id-shape.js';
 import { MASK_COLUMNS } from '../validate/record-encoder.js';
 
-const LF = 0x0a;
-const CR = 0x0d;
-const QUOTE = 0x22;
-const COMMA = 0x2c;
 
 /** Where an output value comes from: an input cell through transforms, or a constant (encoded; empty: none). */
 type Source = { readonly column: number; readonly transforms: readonly ValueTransform[] } | { readonly constant: Buffer };

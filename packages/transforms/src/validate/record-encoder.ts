@@ -161,12 +161,7 @@ export class RecordEncoder {
     }
 
     if (warnings !== undefined) for (const { code, message } of warnings) this.ctx.warn({ source: record.source, line: record.line, id, code, message });
-    const key: number | string = wide ?? mask;
-    let shape = encodePlan.shapeByMask.get(key);
-    if (shape === undefined) {
-      shape = this.shapes.intern(shapeNames(plan, key, encodePlan.keyOrder));
-      encodePlan.shapeByMask.set(key, shape);
-    }
+    const shape = this.shapeOfKey(encodePlan, wide ?? mask);
     const row = this.row;
     row.id = id;
     row.idBytes = idBytes;
@@ -189,9 +184,14 @@ export class RecordEncoder {
   shapeOfMask(encodePlan: EncodePlan, mask: number, wide?: Int32Array, wideCount = 0): RowShape {
     let key: number | string = mask;
     for (let i = 0; i < wideCount; i++) key = `${key},${wide![i]}`;
+    return this.shapeOfKey(encodePlan, key);
+  }
+
+  /** The shape of a shape key (see shapeNames), interned once per plan. */
+  private shapeOfKey(encodePlan: EncodePlan, key: number | string): RowShape {
     let shape = encodePlan.shapeByMask.get(key);
     if (shape === undefined) {
-      shape = this.shapes.intern(shapeNames(encodePlan.plan, key, undefined));
+      shape = this.shapes.intern(shapeNames(encodePlan.plan, key, encodePlan.keyOrder));
       encodePlan.shapeByMask.set(key, shape);
     }
     return shape;
