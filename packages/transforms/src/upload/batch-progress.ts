@@ -1,6 +1,7 @@
 /** What the upload knows about one batch, from the moment it is built to its last status. */
 import type { BatchState, BatchStatusCounts, RowOrigin } from '@bulkpipe/core';
 import type { Batch } from '../batch/index.js';
+import { edgeSources } from '../batch/batch-rows.js';
 
 /**
  * - `planned`: a dry run built it; nothing was sent.
@@ -51,9 +52,7 @@ export interface BatchProgress extends BatchIdentity {
 }
 
 export function progressOf(batch: Batch): BatchProgress {
-  const firstSource = batch.origins[0]?.[0]?.source ?? '';
-  const lastOrigins = batch.origins.at(-1);
-  const lastSource = lastOrigins?.at(-1)?.source ?? firstSource;
+  const { first: firstSource, last: lastSource } = edgeSources(batch);
   return {
     seq: batch.seq,
     rows: batch.rows,

@@ -13,6 +13,10 @@ import { createInterface } from 'node:readline';
 import { BulkpipeError, ErrorCode } from '@bulkpipe/core';
 import type { RowOrigin } from '@bulkpipe/core';
 import type { Batch } from '../batch/index.js';
+import { rowCursor } from '../batch/batch-rows.js';
+
+/** Text written per write while a batch's rows are appended. */
+const WRITE_CHARS = 1 << 20;
 
 export interface IndexedRow {
   readonly id: string;
@@ -41,19 +45,38 @@ export class BatchRowIndex {
     }
   }
 
-  /** Appends a batch's rows (once per seq; a second add of the same seq is ignored). */
+  /**
+   * Appends a batch's rows (once per seq; a second add of the same seq is ignored), written a slice at a time
+   * from a row cursor: the text of a 270,000-row batch at once was ~25 MB of heap, and its id and origin
+   * arrays ~40 MB more.
+   */
   add(batch: Batch): Promise<void> {
     const run = this.queue.then(async () => {
       if (this.ranges.has(batch.seq)) return;
-      let text = '';
-      for (let i = 0; i < batch.ids.length; i++) {
-        const origins = (batch.origins[i] ?? []).map((origin) => [origin.source, origin.line]);
-        text += `${batch.seq}\t${JSON.stringify(batch.ids[i])}\t${JSON.stringify(origins)}\n`;
+      const start = this.size;
+      const rows = rowCursor(batch);
+      let source = '';
+      let sourceJson = '""';
+      for (let more = true; more; ) {
+        let text = '';
+        while (text.length < WRITE_CHARS && (more = rows.next())) {
+          let originsJson: string;
+          if (rows.origins === undefined) {
+            if (rows.source !== source) {
+              source = rows.source;
+              sourceJson = JSON.stringify(source);
+            }
+            originsJson = `[[${sourceJson},${rows.line}]]`;
+          } else {
+            originsJson = JSON.stringify(rows.origins.map((origin) => [origin.source, origin.line]));
+          }
+          text += `${batch.seq}\t${JSON.stringify(rows.id)}\t${originsJson}\n`;
+        }
+        const bytes = Buffer.from(text, 'utf8');
+        await this.handle.write(bytes, 0, bytes.length, this.size);
+        this.size += bytes.length;
       }
-      const bytes = Buffer.from(text, 'utf8');
-      await this.handle.write(bytes, 0, bytes.length, this.size);
-      this.ranges.set(batch.seq, { start: this.size, end: this.size + bytes.length });
-      this.size += bytes.length;
+      this.ranges.set(batch.seq, { start, end: this.size });
     });
     this.queue = run.catch(() => undefined);
     return run;

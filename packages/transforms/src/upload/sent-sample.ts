@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { IdType, SentRowSample } from '@bulkpipe/core';
 import type { Batch } from '../batch/index.js';
+import { rowCursor } from '../batch/batch-rows.js';
 
 /** `sha256:` + 16 hex digits: enough to tell values apart, too short to be worth brute-forcing back. */
 export function valueDigest(value: string): string {
@@ -25,27 +26,28 @@ export function idRank(id: string): number {
 
 /** The `count` rows of a batch whose ids rank lowest, decoded from the body actually sent. */
 export function sampleBatch(batch: Batch, idType: IdType, count: number): SentRowSample[] {
-  if (count <= 0 || batch.ids.length === 0) return [];
-  // Keep the `count` lowest (rank, index) pairs in a small sorted array: one pass over the ids.
-  const chosen: Array<[number, number]> = [];
-  batch.ids.forEach((id, index) => {
-    const rank = idRank(id);
-    if (chosen.length === count && rank >= (chosen[count - 1] as [number, number])[0]) return;
+  if (count <= 0 || batch.rows === 0) return [];
+  // Keep the `count` lowest (rank, index, id) in a small sorted array: one pass over the rows, no id array.
+  const chosen: Array<[number, number, string]> = [];
+  const rows = rowCursor(batch);
+  for (let index = 0; rows.next(); index++) {
+    const rank = idRank(rows.id);
+    if (chosen.length === count && rank >= chosen[count - 1]![0]) continue;
     let at = chosen.length;
-    while (at > 0 && (chosen[at - 1] as [number, number])[0] > rank) at--;
-    chosen.splice(at, 0, [rank, index]);
+    while (at > 0 && chosen[at - 1]![0] > rank) at--;
+    chosen.splice(at, 0, [rank, index, rows.id]);
     if (chosen.length > count) chosen.pop();
-  });
+  }
   const wanted = new Set(chosen.map(([, index]) => index + 1)); // body line 0 is the header
   const lines = bodyLines(batch.body, wanted);
   const names = decodeCells(lines.get(0) as string).slice(1);
-  return chosen.map(([, index]) => {
+  return chosen.map(([, index, id]) => {
     const cells = decodeCells(lines.get(index + 1) ?? '');
     const values: Record<string, string> = {};
     cells.slice(1).forEach((value, i) => {
       if (value !== '') values[names[i] as string] = valueDigest(value);
     });
-    return { id: batch.ids[index] as string, idType, values };
+    return { id, idType, values };
   });
 }
 
