@@ -29,7 +29,8 @@ export const splitCommand: CommandModule<object, SplitArgs> = {
       const out = resolve(args.out);
       // The rejects file opens synchronously, before the batch writer has prepared the directory.
       mkdirSync(out, { recursive: true });
-      const files = writeBatchFiles(out, { overwrite: args.overwrite });
+      // The pipeline's only sink: each body's memory can take a later batch once its file is written.
+      const files = writeBatchFiles(out, { overwrite: args.overwrite, releaseBodies: true });
       const result = await runPipelineCommand({
         command: 'split',
         resolved,

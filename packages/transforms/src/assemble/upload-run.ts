@@ -286,6 +286,8 @@ export async function runUpload(options: UploadRunOptions, ctx: RunContext): Pro
         dryRun,
         events,
         ...(rowIndex ? { rowIndex } : {}),
+        // The run's own pipeline: nothing but this sink sees the batches.
+        releaseBodies: true,
         ...time,
         onAccepted: (batch) => {
           const done = batch.status !== undefined && batch.status.state !== 'incomplete';

@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Batch } from '../batch/batch.js';
+import { releaseBatch } from '../batch/byte-batcher.js';
 import { batchFileName, outputError, prepareBatchDir } from './batch-dir.js';
 
 /** One batch file, as listed in manifest.json. */
@@ -22,6 +23,11 @@ export interface ManifestEntry {
 export interface BatchFilesOptions {
   /** Remove batch files and a manifest left by an earlier run instead of refusing the directory. @default false */
   overwrite?: boolean;
+  /**
+   * Release each batch once its file is written (releaseBatch), so that later batches are built in its memory.
+   * Only when nothing else holds the batches (the CLI's split). @default false
+   */
+  releaseBodies?: boolean;
 }
 
 /** An object-mode Writable of Batch chunks (arrays, or single batches); `entries` lists the files written. */
@@ -29,6 +35,7 @@ export class BatchFilesWriter extends Writable {
   readonly dir: string;
   /** One entry per file written, in batch order; complete once the stream has finished. */
   readonly entries: ManifestEntry[] = [];
+  private readonly releaseBodies: boolean;
 
   constructor(dir: string, options: BatchFilesOptions = {}) {
     const overwrite = options.overwrite ?? false;
@@ -40,6 +47,7 @@ export class BatchFilesWriter extends Writable {
       },
     });
     this.dir = dir;
+    this.releaseBodies = options.releaseBodies ?? false;
   }
 
   override _write(chunk: Batch[] | Batch, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -57,6 +65,7 @@ export class BatchFilesWriter extends Writable {
       }
       const { rows, bytes, sha256, firstLine, lastLine } = batch;
       this.entries.push({ file, rows, bytes, sha256, firstLine, lastLine });
+      if (this.releaseBodies) releaseBatch(batch);
     }
   }
 }

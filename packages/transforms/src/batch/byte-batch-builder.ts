@@ -92,6 +92,12 @@ export class ByteBatchBuilder {
    * in order); -1 otherwise.
    */
   private readFrom = -1;
+  /**
+   * The body's memory holds nothing but this batch (fresh, a drained merge buffer, a released body): once the
+   * batch is done with, it may be built in again. Not so for a merge buffer claimed in place, which may still
+   * hold the next batch's first rows.
+   */
+  private ownsBody: boolean;
 
   /**
    * @param body a buffer of at least HEADER_ROOM + maxBytes to build in (it becomes the batch's)
@@ -104,6 +110,7 @@ export class ByteBatchBuilder {
     inPlace = false,
   ) {
     if (inPlace) this.readFrom = HEADER_ROOM;
+    this.ownsBody = !inPlace;
     this.bodyBytes = 'batch='.length + options.idType.length + 1;
     this.body = body ?? Buffer.allocUnsafeSlow(HEADER_ROOM + options.maxBytes);
     this.bodyView = viewOf(this.body);
@@ -118,6 +125,7 @@ export class ByteBatchBuilder {
     this.body.copy(into, HEADER_ROOM, HEADER_ROOM, this.linesLength);
     this.body = into;
     this.bodyView = viewOf(into);
+    this.ownsBody = true;
   }
 
   /** Stops building in place: the lines so far move to memory of the body's own. */
@@ -168,6 +176,14 @@ export class ByteBatchBuilder {
 
   get rows(): number {
     return this.rowsOf.count;
+  }
+
+  /**
+   * After build(): the memory the batch's body lies in, when nothing else is in it and it can take another
+   * batch (HEADER_ROOM + maxBytes at least) once the batch is released (see ByteBatcher); else undefined.
+   */
+  get reusableBuffer(): Buffer | undefined {
+    return this.ownsBody && this.body.length >= HEADER_ROOM + this.options.maxBytes ? this.body : undefined;
   }
 
   get full(): boolean {

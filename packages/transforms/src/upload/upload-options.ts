@@ -31,6 +31,11 @@ export interface UploadOptions {
   /** Rows per batch recorded (values hashed) in the journal for `verifySample`. @default 20 */
   samplePerBatch?: number;
   /**
+   * Release each batch once it is done with (accepted, failed for good, planned or resumed; see releaseBatch),
+   * so that later batches are built in its memory. Only when nothing else holds the batches (uploadRun). @default false
+   */
+  releaseBodies?: boolean;
+  /**
    * When the run is aborted (SIGINT), calls already on the wire may finish for this long so that their answers
    * are journaled; no new batch, retry or wait starts. Past it — or when `forceSignal` aborts — they are cut,
    * and their batches stay in doubt (a resumed run sends them again). @default 30000

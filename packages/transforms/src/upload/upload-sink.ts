@@ -21,6 +21,7 @@ import { Writable } from 'node:stream';
 import { BulkpipeError, ErrorCode, checkBatchDigest, classify, isBulkpipeError, withRetry } from '@bulkpipe/core';
 import type { BatchSubmission, JournalReplay } from '@bulkpipe/core';
 import type { Batch } from '../batch/index.js';
+import { releaseBatch } from '../batch/byte-batcher.js';
 import type { RunContext } from '../run-context.js';
 import { errorSummary, progressOf } from './batch-progress.js';
 import { sampleBatch } from './sent-sample.js';
@@ -133,7 +134,12 @@ export class UploadSink extends Writable {
       }
       if (this.fatal !== undefined) throw this.fatal;
       if (this.stopSignal.aborted) throw this.stopSignal.reason;
-      const task = this.process(batch).catch((error: unknown) => this.stop(error));
+      const task = this.process(batch).then(
+        () => {
+          if (this.options.releaseBodies === true) releaseBatch(batch);
+        },
+        (error: unknown) => this.stop(error),
+      );
       this.inFlight.add(task);
       void task.finally(() => {
         this.inFlight.delete(task);
