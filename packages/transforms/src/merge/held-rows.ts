@@ -20,6 +20,7 @@ import type { ByteConflict } from './folded-rows.js';
 import { MergedRow } from './merged-row.js';
 import { setOwn } from './own-attributes.js';
 import { RowArena } from './row-arena.js';
+import type { ArenaBufferPool } from './row-arena.js';
 import type { RowShape, ShapeRegistry } from './row-shape.js';
 import { widened } from '../typed-arrays.js';
 
@@ -60,9 +61,9 @@ export class HeldRows {
     private readonly shapes: ShapeRegistry,
     /** Input labels, indexed by the source numbers rows carry (shared by every HeldRows of a run). */
     private readonly sources: readonly string[],
-    options: { arenaChunkBytes?: number; arenaHeadRoom?: number; trackSeq?: boolean } = {},
+    options: { arenaChunkBytes?: number; arenaHeadRoom?: number; arenaPool?: ArenaBufferPool; trackSeq?: boolean } = {},
   ) {
-    this.arena = new RowArena(options.arenaChunkBytes, options.arenaHeadRoom);
+    this.arena = new RowArena(options.arenaChunkBytes, options.arenaHeadRoom, options.arenaPool);
     this.planner = new FoldPlanner(shapes, merge.policy);
     if (options.trackSeq) this.seqOf = new Float64Array(1024);
   }

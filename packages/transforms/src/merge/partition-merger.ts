@@ -8,6 +8,7 @@ import { BulkpipeError, ErrorCode } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
 import type { ResolvedMergeOptions } from './merge-options.js';
 import { HeldRows } from './held-rows.js';
+import { ArenaBufferPool } from './row-arena.js';
 import type { ShapeRegistry } from './row-shape.js';
 import { RecordKind } from './spill-file.js';
 import type { SpillWriter } from './spill-file.js';
@@ -28,6 +29,9 @@ export interface MergedPartition {
 }
 
 export class PartitionMerger {
+  /** The arena buffers of one partition's merge, taken by the next's (the budget's worth at most). */
+  private readonly arenaPool: ArenaBufferPool;
+
   constructor(
     private readonly files: SpillFiles,
     private readonly partitions: number,
@@ -37,7 +41,9 @@ export class PartitionMerger {
     private readonly ctx: RunContext,
     private readonly shapes: ShapeRegistry,
     private readonly sources: readonly string[],
-  ) {}
+  ) {
+    this.arenaPool = new ArenaBufferPool(PARTITION_ARENA_BYTES, Math.ceil(budgetBytes / PARTITION_ARENA_BYTES));
+  }
 
   /** Merges the partition file `path` into runs and removes it. */
   mergeFile(path: string): MergedPartition {
@@ -47,7 +53,7 @@ export class PartitionMerger {
   }
 
   private mergeInto(merged: { runs: string[]; folds: number; spilledBytes: number }, path: string, depth: number): void {
-    const rows = new HeldRows(this.merge, this.ctx, this.shapes, this.sources, { trackSeq: true, arenaChunkBytes: PARTITION_ARENA_BYTES });
+    const rows = new HeldRows(this.merge, this.ctx, this.shapes, this.sources, { trackSeq: true, arenaChunkBytes: PARTITION_ARENA_BYTES, arenaPool: this.arenaPool });
     const reader = this.files.open(path);
     let folds = 0;
     let over = false;

@@ -28,6 +28,30 @@ const LF = 0x0a;
 /** Index bytes per slot: chunk, start, length, shape, source (Int32), id bytes (Uint16) and line (Float64). */
 export const SLOT_BYTES = 5 * 4 + 2 + 8;
 
+/**
+ * Arena buffers handed back by one merge (RowArena.clear) and taken by the next: a spilled merge merges its
+ * partitions one after another, each in a fresh arena, and every page of every fresh buffer faulted on its
+ * first write (~1 GB of them over a 5M-row input) and pushed V8 into a full GC for external memory pressure.
+ */
+export class ArenaBufferPool {
+  private readonly free: Buffer[] = [];
+
+  constructor(
+    /** The size of the buffers it keeps (an arena's chunkBytes). */
+    private readonly bytes: number,
+    private readonly maxBuffers: number,
+  ) {}
+
+  /** A kept buffer of at least `bytes`, or undefined. */
+  take(bytes: number): Buffer | undefined {
+    return bytes <= this.bytes ? this.free.pop() : undefined;
+  }
+
+  give(buffer: Buffer): void {
+    if (buffer.length === this.bytes && this.free.length < this.maxBuffers) this.free.push(buffer);
+  }
+}
+
 export class RowArena {
   /** The buffer the current row is written into. */
   buf: Buffer;
@@ -64,14 +88,20 @@ export class RowArena {
    * @param chunkBytes size of each arena buffer (tests make it tiny to move rows across buffers)
    * @param headRoom bytes left free in front of the first buffer's rows, so that buffer too can become a batch
    * body in place (see claim)
+   * @param pool where its buffers come from and go back to when it is cleared (never a claimed one)
    */
   constructor(
     private readonly chunkBytes = DEFAULT_ARENA_CHUNK_BYTES,
     private readonly headRoom = 0,
+    private readonly pool?: ArenaBufferPool,
   ) {
-    this.buf = Buffer.allocUnsafeSlow(chunkBytes);
+    this.buf = this.newBuffer(chunkBytes);
     this.chunks = [this.buf];
     if (headRoom < chunkBytes) this.rowStart = headRoom;
+  }
+
+  private newBuffer(bytes: number): Buffer {
+    return this.pool?.take(bytes) ?? Buffer.allocUnsafeSlow(bytes);
   }
 
   /** Marks a slot whose row now lives elsewhere (folded into a MergedRow). */
@@ -100,7 +130,7 @@ export class RowArena {
   ensure(at: number, bytes: number): number {
     if (at + bytes <= this.buf.length) return at;
     const written = at - this.rowStart;
-    const next = Buffer.allocUnsafeSlow(Math.max(this.chunkBytes, written + bytes));
+    const next = this.newBuffer(Math.max(this.chunkBytes, written + bytes));
     this.buf.copy(next, 0, this.rowStart, at);
     this.chunks.push(next);
     this.chunkIndex = this.chunks.length - 1;
@@ -297,8 +327,12 @@ export class RowArena {
     this.table = new Int32Array(INITIAL_SLOTS * 4);
   }
 
-  /** Lets go of everything (end of drain). */
+  /** Lets go of everything (end of drain); its buffers go back to the pool, if it has one. */
   clear(): void {
+    const pool = this.pool;
+    if (pool !== undefined) {
+      for (const buffer of [...this.chunks, ...this.spare]) if (buffer !== undefined && !this.claimed.has(buffer)) pool.give(buffer);
+    }
     this.chunks.length = 0;
     this.claimed.clear();
     this.spare.length = 0;
