@@ -32,7 +32,8 @@ const spillsLikeMemory = test.macro(async (t, budget: string, name: string) => {
 });
 
 test('a budget the merge passes spills to --temp-dir: the same files as in memory, and the temp dir is left empty', spillsLikeMemory, '1MB', 'one-thread');
-// From 2 MiB on, the partitions are merged on two threads: the bundle starts its partition worker.
+// From 2 MiB on, the partitions and then their runs are merged on two threads: the bundle starts its partition
+// worker and its run-merge worker.
 test('a spill with a budget of 2 MiB or more merges its partitions on two threads: the same files', spillsLikeMemory, '2MiB', 'two-threads');
 
 test('--temp-dir that is not a directory is a usage error before anything is read', async (t) => {

@@ -92,30 +92,30 @@ export class ByteBatcher {
     }
     const n = shape.names.length;
     const valueBytes = end - start - idBytes - n;
-    // Rejects are rare: the id string and origins are only made for them.
-    const id = (): string => rawId ?? src.toString('latin1', start, start + idBytes);
-    const allOrigins = (): readonly RowOrigin[] => origins ?? [{ source, line }];
     const profileBytes = shape.nameBytes + valueBytes;
-    if (profileBytes > MAX_PROFILE_EXTERNAL_BYTES) {
-      this.rejectRow(
-        id(),
-        allOrigins(),
-        ErrorCode.PROFILE_TOO_LARGE,
-        `id ${JSON.stringify(id())} has ${profileBytes} bytes of encoded attributes, above Target's ${MAX_PROFILE_EXTERNAL_BYTES}-byte ` +
-          `limit of external profile data per visitor; drop or shorten columns in the mapping`,
-      );
-      return;
-    }
     // Alone in a batch the row's columns are 0..n-1: header `,name` each; line id + `,value` each.
     const soloBytes = this.baseBytes + n + shape.nameBytes + idBytes + n + valueBytes + 1;
-    if (soloBytes >= this.options.maxBytes) {
-      this.rejectRow(
-        id(),
-        allOrigins(),
-        ErrorCode.ROW_TOO_LARGE,
-        `id ${JSON.stringify(id())} encodes to a ${soloBytes}-byte body even alone in a batch, ` +
-          `not below the cap of ${this.options.maxBytes} bytes; raise --max-bytes or shorten its values`,
-      );
+    if (profileBytes > MAX_PROFILE_EXTERNAL_BYTES || soloBytes >= this.options.maxBytes) {
+      // Rejects are rare: the id string and origins are only made for them (closures made per row were garbage).
+      const id = rawId ?? src.toString('latin1', start, start + idBytes);
+      const allOrigins = origins ?? [{ source, line }];
+      if (profileBytes > MAX_PROFILE_EXTERNAL_BYTES) {
+        this.rejectRow(
+          id,
+          allOrigins,
+          ErrorCode.PROFILE_TOO_LARGE,
+          `id ${JSON.stringify(id)} has ${profileBytes} bytes of encoded attributes, above Target's ${MAX_PROFILE_EXTERNAL_BYTES}-byte ` +
+            `limit of external profile data per visitor; drop or shorten columns in the mapping`,
+        );
+      } else {
+        this.rejectRow(
+          id,
+          allOrigins,
+          ErrorCode.ROW_TOO_LARGE,
+          `id ${JSON.stringify(id)} encodes to a ${soloBytes}-byte body even alone in a batch, ` +
+            `not below the cap of ${this.options.maxBytes} bytes; raise --max-bytes or shorten its values`,
+        );
+      }
       return;
     }
     let builder = this.builder ?? this.newBuilder(src, start, stable);
@@ -127,6 +127,11 @@ export class ByteBatcher {
     }
     // A batch at the row cap can take nothing more: hand it on now rather than hold it until the next row.
     if (builder.full) this.close(builder);
+  }
+
+  /** Copies what the batch under construction deferred: the `stable` rows added so far may change after this. */
+  settle(): void {
+    this.builder?.flushRun();
   }
 
   flush(): void {

@@ -151,6 +151,9 @@ export class ArenaMerge {
       conflict(row) {
         rejectConflicting(row, row.conflict!, ctx);
       },
+      settle() {
+        batcher.settle();
+      },
     };
     if (this.spill === undefined) {
       yield* this.held.drain(target, every, ready);

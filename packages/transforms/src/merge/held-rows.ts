@@ -34,10 +34,15 @@ export interface DrainTarget {
   /**
    * One merged row: `src[start, end)` is its encoded id then `,value` per name of the shape. `rawId` when the
    * id's encoding differs from it; `origins` for a row folded from several lines, else `source` and `line`.
-   * `stable`: `src` is an arena buffer, whose bytes stay put until the arena is handed a spare (see
-   * RowArena.takeSpare); otherwise `src` may be overwritten as soon as `row` returns.
+   * `stable`: `src` stays put until the arena is handed a spare (see RowArena.takeSpare) or `settle` is called (a
+   * chunk of the run-merge worker); otherwise `src` may be overwritten as soon as `row` returns.
    */
   row(src: Buffer, start: number, end: number, idBytes: number, shape: number, rawId: string | undefined, origins: readonly RowOrigin[] | undefined, source: number, line: number, seq: number, stable?: boolean): void;
+  /**
+   * The `stable` rows handed on so far may change once this returns (a spilled merge gives a chunk of them back
+   * to the worker that wrote it): copy whatever was deferred.
+   */
+  settle?(): void;
   /** An id of policy `reject` whose rows disagree: every line of it is rejected. */
   conflict(row: MergedRow, seq: number): void;
 }

@@ -10,7 +10,8 @@
  * as seq; every later row gets the next number. A partition file is therefore in seq order, each id's first
  * record is its first-seen row, and a partition's slots come out sorted by seq without a sort.
  */
-import type { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { RowOrigin } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
 import { deserializeError, startSiblingWorker } from '../parallel/worker-threads.js';
@@ -24,9 +25,13 @@ import type { PartitionJob, PartitionWorkerInit, PartitionWorkerMessage } from '
 import type { ShapeRegistry } from './row-shape.js';
 import { createSpillDir, removeSpillDir } from './spill-dir.js';
 import { RecordKind } from './spill-file.js';
-import type { SpillReader, SpillWriter } from './spill-file.js';
+import type { SpillWriter } from './spill-file.js';
 import { SpillFiles } from './spill-files.js';
 import { partitionOf, restoreFolded } from './spill-records.js';
+import { RunMerge } from './run-merge.js';
+import type { WorkerShapeIds } from './run-merge.js';
+import { RUN_META_FIELDS } from './run-merge-protocol.js';
+import type { RunMergeCredit, RunMergeInit, RunMergeMessage } from './run-merge-protocol.js';
 import type { Extra } from './spill-records.js';
 
 /** The partition worker's young generation, in MiB: it holds one partition's rows in buffers, little on its heap. */
@@ -36,6 +41,10 @@ const PARTITION_WORKER_YOUNG_GENERATION_MB = 8;
  * and id table take much of its share (they start at ~50 KB), and tiny budgets are for tests and tight boxes.
  */
 const MIN_PARTITION_BUDGET_BYTES = 1024 * 1024;
+/** How long the drain waits for the run-merge worker's next chunk before letting the event loop in. */
+const RECEIVE_WAIT_MS = 20;
+/** Waiting this long for the run-merge worker's next chunk means it is gone (a chunk takes it milliseconds). */
+const RUN_MERGE_STALL_MS = 120_000;
 
 export class SpilledMerge {
   readonly dir: string;
@@ -46,14 +55,14 @@ export class SpilledMerge {
   private unmerged: string[] = [];
   /** Run files, each sorted by seq; the worker's runs carry its shape ids (see workerShapes). */
   private readonly runs: { readonly path: string; readonly fromWorker: boolean }[] = [];
-  /** The k-way merge's readers of the worker's runs. */
-  private readonly workerReaders = new Set<SpillReader>();
   /** The partition worker's shape ids from `workerShapeBase` on, as ids of this thread's registry. */
   private readonly workerShapes: number[] = [];
   private workerShapeBase = Number.POSITIVE_INFINITY;
   private worker: Worker | undefined;
   private nextSeq = 0;
   private disposed = false;
+  /** The partitions were merged on two threads: the k-way merge goes on the second thread too. */
+  private twoThreads = false;
   /** Bytes written to temporary files, for the summary and the docs' disk estimate. */
   spilledBytes = 0;
 
@@ -118,6 +127,7 @@ export class SpilledMerge {
   async mergePartitionsOnTwoThreads(signal: AbortSignal): Promise<void> {
     const budgetBytes = Math.floor(this.merge.maxMemoryBytes / 2);
     if (budgetBytes < MIN_PARTITION_BUDGET_BYTES) return;
+    this.twoThreads = true;
     // What is left to hand out; `unmerged` keeps every file until it is merged (finished).
     const queue = [...this.closePartitions()];
     if (queue.length === 0) return;
@@ -168,7 +178,8 @@ export class SpilledMerge {
       yield;
       if (this.disposed) return;
     }
-    yield* this.mergeRuns(target, every, ready);
+    if (this.twoThreads && this.runs.length > 1) yield* this.mergeRunsInWorker(target, every, ready);
+    else yield* this.mergeRuns(target, every, ready);
   }
 
   /** Closes every file, ends the partition worker and removes the directory. Safe to call more than once, and mid-drain (abort). */
@@ -247,24 +258,12 @@ export class SpilledMerge {
     for (const list of names) this.workerShapes.push(this.shapes.intern(list).id);
   }
 
-  /** The k-way merge of the sorted runs by seq: the in-memory merge's drain order. */
+  /** The k-way merge of the sorted runs by seq (the in-memory merge's drain order), on this thread. */
   private *mergeRuns(target: DrainTarget, every: number, ready: () => boolean): Generator<void> {
-    const heap: SpillReader[] = [];
-    for (const run of this.runs) {
-      const reader = this.files.open(run.path);
-      if (run.fromWorker) this.workerReaders.add(reader);
-      if (reader.next()) heapPush(heap, reader);
-      else this.files.close(reader);
-    }
+    const merge = new RunMerge(this.files, this.runs, this.workerShapeIds());
     let count = 0;
-    while (heap.length > 0) {
-      const reader = heap[0]!;
-      this.emit(reader, target);
-      if (reader.next()) heapFix(heap);
-      else {
-        this.files.close(heapPop(heap));
-        this.files.remove(reader.path);
-      }
+    for (let reader = merge.next(); reader !== undefined; reader = merge.next()) {
+      this.emit(reader.kind, reader.buf, reader.start, reader.end, reader.idBytes, merge.shapeOf(reader), reader.source, reader.line, reader.seq, reader.extra, false, target);
       if (++count % every === 0 || ready()) {
         yield;
         if (this.disposed) return;
@@ -273,54 +272,91 @@ export class SpilledMerge {
     this.runs.length = 0;
   }
 
-  private emit(reader: SpillReader, target: DrainTarget): void {
-    const extra = reader.extra === undefined ? undefined : (JSON.parse(reader.extra) as Extra);
-    if (reader.kind === RecordKind.CONFLICT) {
-      target.conflict(restoreFolded(extra!, this.sources), reader.seq);
+  /**
+   * The k-way merge on the run-merge worker, this thread batching what it merged: chunks of records read
+   * synchronously off the worker's port (the drain is a plain generator), this thread yielding while none is
+   * there yet so that the event loop — the worker's exit or error, an abort — is not held up.
+   */
+  private *mergeRunsInWorker(target: DrainTarget, every: number, ready: () => boolean): Generator<void> {
+    const { port1, port2 } = new MessageChannel();
+    const posted = new Int32Array(new SharedArrayBuffer(4));
+    const init: RunMergeInit = { dir: this.dir, runs: [...this.runs], workerShapes: this.workerShapeIds(), port: port2, posted };
+    const worker = startSiblingWorker(import.meta.url, 'run-merge-worker', { workerData: init, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: PARTITION_WORKER_YOUNG_GENERATION_MB } });
+    this.worker = worker;
+    let failure: unknown;
+    worker.once('error', (error) => (failure ??= error));
+    worker.once('exit', (code) => (failure ??= new Error(`bulkpipe bug: the run-merge worker exited (code ${code}) before the runs were merged`)));
+    let count = 0;
+    let waited = 0;
+    try {
+      for (;;) {
+        const message = receiveWithin(port1, posted, RECEIVE_WAIT_MS);
+        if (message === undefined) {
+          if (failure !== undefined) throw failure;
+          // A caller that drains without ever letting the event loop run would not see the worker's exit.
+          if ((waited += RECEIVE_WAIT_MS) > RUN_MERGE_STALL_MS) throw new Error(`bulkpipe bug: the run-merge worker sent nothing for ${RUN_MERGE_STALL_MS / 1000} s`);
+          yield;
+          if (this.disposed) return;
+          continue;
+        }
+        waited = 0;
+        if (message.type === 'error') throw deserializeError(message.error);
+        if (message.type === 'done') break;
+        const { rows, meta, numbers, extras } = message;
+        const buf = Buffer.from(message.bytes);
+        let e = 0;
+        for (let i = 0; i < rows; i++) {
+          const m = i * RUN_META_FIELDS;
+          let extra: string | undefined;
+          if (e < extras.length && extras[e] === i) {
+            extra = extras[e + 1] as string;
+            e += 2;
+          }
+          this.emit(meta[m]!, buf, meta[m + 1]!, meta[m + 2]!, meta[m + 3]!, meta[m + 4]!, meta[m + 5]!, numbers[2 * i]!, numbers[2 * i + 1]!, extra, true, target);
+          if (++count % every === 0 || ready()) {
+            yield;
+            if (this.disposed) return;
+          }
+        }
+        // The batcher may still owe copies of this chunk's rows (runs of lines): settle them before the buffer goes back.
+        target.settle?.();
+        const credit: RunMergeCredit = { buffers: [message.bytes, meta.buffer as ArrayBuffer, numbers.buffer as ArrayBuffer] };
+        port1.postMessage(credit, credit.buffers);
+      }
+    } finally {
+      port1.close();
+      this.worker = undefined;
+      void worker.terminate();
+    }
+    this.runs.length = 0;
+  }
+
+  /** One record of the k-way merge to `target` (a conflict of policy `reject`, or a row). */
+  private emit(kind: number, buf: Buffer, start: number, end: number, idBytes: number, shape: number, source: number, line: number, seq: number, extraText: string | undefined, stable: boolean, target: DrainTarget): void {
+    const extra = extraText === undefined ? undefined : (JSON.parse(extraText) as Extra);
+    if (kind === RecordKind.CONFLICT) {
+      target.conflict(restoreFolded(extra!, this.sources), seq);
       return;
     }
     const origins = extra?.o?.map(([source, line]): RowOrigin => ({ source: this.sources[source]!, line }));
-    let shape = reader.shape;
-    if (shape >= this.workerShapeBase && this.workerReaders.has(reader)) shape = this.workerShapes[shape - this.workerShapeBase]!;
-    target.row(reader.buf, reader.start, reader.end, reader.idBytes, shape, extra?.r, origins, reader.source, reader.line, reader.seq);
+    target.row(buf, start, end, idBytes, shape, extra?.r, origins, source, line, seq, stable);
+  }
+
+  private workerShapeIds(): WorkerShapeIds {
+    return { base: this.workerShapeBase, ids: this.workerShapes };
   }
 }
 
-// A binary min-heap of readers by their current record's seq.
-function heapPush(heap: SpillReader[], reader: SpillReader): void {
-  heap.push(reader);
-  let i = heap.length - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (heap[parent]!.seq <= reader.seq) break;
-    heap[i] = heap[parent]!;
-    i = parent;
-  }
-  heap[i] = reader;
-}
-
-function heapPop(heap: SpillReader[]): SpillReader {
-  const top = heap[0]!;
-  const last = heap.pop()!;
-  if (heap.length > 0) {
-    heap[0] = last;
-    heapFix(heap);
-  }
-  return top;
-}
-
-/** Restores the heap after the top's seq grew. */
-function heapFix(heap: SpillReader[]): void {
-  const n = heap.length;
-  const reader = heap[0]!;
-  let i = 0;
-  for (;;) {
-    let child = 2 * i + 1;
-    if (child >= n) break;
-    if (child + 1 < n && heap[child + 1]!.seq < heap[child]!.seq) child++;
-    if (heap[child]!.seq >= reader.seq) break;
-    heap[i] = heap[child]!;
-    i = child;
-  }
-  heap[i] = reader;
+/**
+ * The next message on `port`, waiting up to `ms` for one (Atomics on `posted`, which the sender bumps after each
+ * post); undefined when none came.
+ */
+function receiveWithin(port: MessagePort, posted: Int32Array, ms: number): RunMergeMessage | undefined {
+  const first = receiveMessageOnPort(port);
+  if (first !== undefined) return first.message as RunMergeMessage;
+  const seen = Atomics.load(posted, 0);
+  const again = receiveMessageOnPort(port); // posted between the first look and the load
+  if (again !== undefined) return again.message as RunMergeMessage;
+  Atomics.wait(posted, 0, seen, ms);
+  return receiveMessageOnPort(port)?.message as RunMergeMessage | undefined;
 }
