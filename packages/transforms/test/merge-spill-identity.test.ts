@@ -4,6 +4,7 @@
  * order, the same counters — under every policy, with partitions split again when one alone is over the budget,
  * and with its partitions merged on one thread or two (the partition worker).
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,6 +190,25 @@ function same(t: ExecutionContext, spilled: Outcome, memory: Outcome, label: str
   t.true(spilled.spilled, `${label}: spilled`);
   t.is(JSON.stringify({ ...spilled, spilled: false }), JSON.stringify(memory), label);
 }
+
+test('rows too long for a run-merge slot (over 256 KiB encoded) travel alone through the worker: the spill still matches memory', async (t) => {
+  const tempRoot = tempDirFor('long-rows');
+  const input = bigInput(14_000, mixedId);
+  // A few rows of ids of their own far over Target's profile limit (the batcher rejects them), ~600 KB encoded each.
+  for (const at of [10, 5000, 9000, 13_999]) {
+    const record = input[at]!;
+    input[at] = { ...record, fields: { ...record.fields, id: `long-${at}`, note: 'ü'.repeat(100_000 + at) } };
+  }
+  const memory = run(input, { maxMemoryBytes: 1 << 30 });
+  t.is(memory.rejects.filter((row) => row.code === ErrorCode.PROFILE_TOO_LARGE).length, 4);
+  const spilled = await runOnTwoThreads(input, { maxMemoryBytes: 8 * 1024 * 1024, tempDir: tempRoot, spillPartitions: 8 });
+  t.true(spilled.spilled);
+  t.is(spilled.error, undefined);
+  // Digests: a diff of two ~10 MB outcomes is more than the test runner can print.
+  const digest = (outcome: Outcome): string => createHash('sha256').update(JSON.stringify({ ...outcome, spilled: false })).digest('hex');
+  t.is(digest(spilled), digest(memory));
+  t.deepEqual(readdirSync(tempRoot), []);
+});
 
 test('partitions merged on two threads give what the in-memory merge gives, under every policy, split again or not', async (t) => {
   const tempRoot = tempDirFor('two-threads');

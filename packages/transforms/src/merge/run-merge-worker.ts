@@ -7,31 +7,41 @@
 import { workerData } from 'node:worker_threads';
 import { serializeError } from '../parallel/worker-threads.js';
 import { RunMerge } from './run-merge.js';
-import { RUN_CHUNK_BYTES, RUN_CHUNK_ROWS, RUN_CHUNKS_IN_FLIGHT, RUN_META_FIELDS } from './run-merge-protocol.js';
+import { RUN_CHUNK_BYTES, RUN_CHUNK_ROWS, RUN_META_FIELDS, RUN_SLOT_BYTES, RUN_SLOTS } from './run-merge-protocol.js';
 import type { RunMergeCredit, RunMergeInit, RunMergeMessage } from './run-merge-protocol.js';
+import type { SpillReader } from './spill-file.js';
 import { SpillFiles } from './spill-files.js';
-import { widened } from '../typed-arrays.js';
 
 const init = workerData as RunMergeInit;
 const port = init.port;
 const files = new SpillFiles(init.dir, 'm-');
 
-let credits = RUN_CHUNKS_IN_FLIGHT;
+const free: number[] = Array.from({ length: RUN_SLOTS }, (_, slot) => slot);
 let wake: (() => void) | undefined;
-const returned: RunMergeCredit['buffers'][] = [];
 port.on('message', (credit: RunMergeCredit) => {
-  returned.push(credit.buffers);
-  credits++;
+  free.push(credit.slot);
   wake?.();
   wake = undefined;
 });
 
-let bytes = Buffer.allocUnsafeSlow(RUN_CHUNK_BYTES + 64 * 1024);
-let meta = new Int32Array(RUN_CHUNK_ROWS * RUN_META_FIELDS);
-let numbers = new Float64Array(RUN_CHUNK_ROWS * 2);
+/** The slot being filled: its bytes, meta and numbers as views of the shared memory. */
+let slot = free.shift()!;
+let bytes = slotBytes(slot);
+let meta = slotMeta(slot);
+let numbers = slotNumbers(slot);
 let extras: (number | string)[] = [];
 let rows = 0;
 let used = 0;
+
+function slotBytes(s: number): Buffer {
+  return Buffer.from(init.slots.bytes, s * RUN_SLOT_BYTES, RUN_SLOT_BYTES);
+}
+function slotMeta(s: number): Int32Array {
+  return new Int32Array(init.slots.meta, s * RUN_CHUNK_ROWS * RUN_META_FIELDS * 4, RUN_CHUNK_ROWS * RUN_META_FIELDS);
+}
+function slotNumbers(s: number): Float64Array {
+  return new Float64Array(init.slots.numbers, s * RUN_CHUNK_ROWS * 2 * 8, RUN_CHUNK_ROWS * 2);
+}
 
 function send(message: RunMergeMessage, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -39,50 +49,57 @@ function send(message: RunMergeMessage, transfer: ArrayBuffer[] = []): void {
   Atomics.notify(init.posted, 0);
 }
 
+/** Posts the slot's chunk and moves to a free slot, waiting for the main thread to hand one back. */
 async function post(): Promise<void> {
-  while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
-  credits--;
-  const capacity = bytes.length;
-  send({ type: 'records', rows, bytes: bytes.buffer as ArrayBuffer, meta, numbers, extras }, [bytes.buffer as ArrayBuffer, meta.buffer as ArrayBuffer, numbers.buffer as ArrayBuffer]);
-  const [backBytes, backMeta, backNumbers] = returned.shift() ?? [];
-  bytes = backBytes !== undefined && backBytes.byteLength >= capacity ? Buffer.from(backBytes) : Buffer.allocUnsafeSlow(capacity);
-  meta = backMeta !== undefined ? new Int32Array(backMeta) : new Int32Array(RUN_CHUNK_ROWS * RUN_META_FIELDS);
-  numbers = backNumbers !== undefined ? new Float64Array(backNumbers) : new Float64Array(RUN_CHUNK_ROWS * 2);
+  send({ type: 'records', slot, rows, extras });
+  while (free.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+  slot = free.shift()!;
+  bytes = slotBytes(slot);
+  meta = slotMeta(slot);
+  numbers = slotNumbers(slot);
   extras = [];
   rows = 0;
   used = 0;
+}
+
+/** Writes the reader's record at `at` of `into` (LF after it) and its fields at record index `row`. */
+function place(merge: RunMerge, reader: SpillReader, into: Buffer, at: number, m: Int32Array, n: Float64Array, row: number, notes: (number | string)[]): number {
+  const end = at + reader.buf.copy(into, at, reader.start, reader.end);
+  const f = row * RUN_META_FIELDS;
+  m[f] = reader.kind;
+  m[f + 1] = at;
+  m[f + 2] = end;
+  m[f + 3] = reader.idBytes;
+  m[f + 4] = merge.shapeOf(reader);
+  m[f + 5] = reader.source;
+  into[end] = 0x0a;
+  n[2 * row] = reader.line;
+  n[2 * row + 1] = reader.seq;
+  if (reader.extra !== undefined) notes.push(row, reader.extra);
+  return end + 1;
 }
 
 async function run(): Promise<void> {
   const merge = new RunMerge(files, init.runs, init.workerShapes);
   for (let reader = merge.next(); reader !== undefined; reader = merge.next()) {
     const length = reader.end - reader.start;
-    if (used + length + 1 > bytes.length) {
+    if (length + 1 > RUN_SLOT_BYTES - RUN_CHUNK_BYTES) {
+      // Longer than any slot has room for past a chunk (a row near Target's profile limit with a long id, or
+      // over it): alone, in memory of its own, after the records before it.
       if (rows > 0) await post();
-      // A record longer than a chunk (a row near Target's 64 KB profile limit, with a long id) gets a chunk of its own.
-      if (length + 1 > bytes.length) bytes = Buffer.allocUnsafeSlow(length + 1);
+      const own = Buffer.allocUnsafeSlow(length + 1);
+      const ownMeta = new Int32Array(RUN_META_FIELDS);
+      const ownNumbers = new Float64Array(2);
+      const notes: (number | string)[] = [];
+      place(merge, reader, own, 0, ownMeta, ownNumbers, 0, notes);
+      send({ type: 'record', bytes: own.buffer as ArrayBuffer, meta: ownMeta, numbers: ownNumbers, extras: notes }, [own.buffer as ArrayBuffer]);
+      continue;
     }
-    if ((rows + 1) * RUN_META_FIELDS > meta.length) {
-      meta = widened(meta, meta.length * 2);
-      numbers = widened(numbers, numbers.length * 2);
-    }
-    const m = rows * RUN_META_FIELDS;
-    meta[m] = reader.kind;
-    meta[m + 1] = used;
-    reader.buf.copy(bytes, used, reader.start, reader.end);
-    used += length;
-    meta[m + 2] = used;
-    meta[m + 3] = reader.idBytes;
-    meta[m + 4] = merge.shapeOf(reader);
-    meta[m + 5] = reader.source;
-    bytes[used++] = 0x0a;
-    numbers[2 * rows] = reader.line;
-    numbers[2 * rows + 1] = reader.seq;
-    if (reader.extra !== undefined) extras.push(rows, reader.extra);
+    used = place(merge, reader, bytes, used, meta, numbers, rows, extras);
     rows++;
     if (rows >= RUN_CHUNK_ROWS || used >= RUN_CHUNK_BYTES) await post();
   }
-  if (rows > 0) await post();
+  if (rows > 0) send({ type: 'records', slot, rows, extras });
 }
 
 try {

@@ -30,8 +30,8 @@ import { SpillFiles } from './spill-files.js';
 import { partitionOf, restoreFolded } from './spill-records.js';
 import { RunMerge } from './run-merge.js';
 import type { WorkerShapeIds } from './run-merge.js';
-import { RUN_META_FIELDS } from './run-merge-protocol.js';
-import type { RunMergeCredit, RunMergeInit, RunMergeMessage } from './run-merge-protocol.js';
+import { RUN_CHUNK_ROWS, RUN_META_FIELDS, RUN_SLOT_BYTES, RUN_SLOTS } from './run-merge-protocol.js';
+import type { RunMergeCredit, RunMergeInit, RunMergeMessage, RunSlots } from './run-merge-protocol.js';
 import type { Extra } from './spill-records.js';
 
 /** The partition worker's young generation, in MiB: it holds one partition's rows in buffers, little on its heap. */
@@ -280,7 +280,15 @@ export class SpilledMerge {
   private *mergeRunsInWorker(target: DrainTarget, every: number, ready: () => boolean): Generator<void> {
     const { port1, port2 } = new MessageChannel();
     const posted = new Int32Array(new SharedArrayBuffer(4));
-    const init: RunMergeInit = { dir: this.dir, runs: [...this.runs], workerShapes: this.workerShapeIds(), port: port2, posted };
+    const slots: RunSlots = {
+      bytes: new SharedArrayBuffer(RUN_SLOTS * RUN_SLOT_BYTES),
+      meta: new SharedArrayBuffer(RUN_SLOTS * RUN_CHUNK_ROWS * RUN_META_FIELDS * 4),
+      numbers: new SharedArrayBuffer(RUN_SLOTS * RUN_CHUNK_ROWS * 2 * 8),
+    };
+    const slotBytes = Array.from({ length: RUN_SLOTS }, (_, s) => Buffer.from(slots.bytes, s * RUN_SLOT_BYTES, RUN_SLOT_BYTES));
+    const slotMeta = Array.from({ length: RUN_SLOTS }, (_, s) => new Int32Array(slots.meta, s * RUN_CHUNK_ROWS * RUN_META_FIELDS * 4, RUN_CHUNK_ROWS * RUN_META_FIELDS));
+    const slotNumbers = Array.from({ length: RUN_SLOTS }, (_, s) => new Float64Array(slots.numbers, s * RUN_CHUNK_ROWS * 2 * 8, RUN_CHUNK_ROWS * 2));
+    const init: RunMergeInit = { dir: this.dir, runs: [...this.runs], workerShapes: this.workerShapeIds(), slots, port: port2, posted };
     const worker = startSiblingWorker(import.meta.url, 'run-merge-worker', { workerData: init, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: PARTITION_WORKER_YOUNG_GENERATION_MB } });
     this.worker = worker;
     let failure: unknown;
@@ -302,8 +310,12 @@ export class SpilledMerge {
         waited = 0;
         if (message.type === 'error') throw deserializeError(message.error);
         if (message.type === 'done') break;
-        const { rows, meta, numbers, extras } = message;
-        const buf = Buffer.from(message.bytes);
+        const inSlot = message.type === 'records';
+        const buf = inSlot ? slotBytes[message.slot]! : Buffer.from(message.bytes);
+        const meta = inSlot ? slotMeta[message.slot]! : message.meta;
+        const numbers = inSlot ? slotNumbers[message.slot]! : message.numbers;
+        const rows = inSlot ? message.rows : 1;
+        const extras = message.extras;
         let e = 0;
         for (let i = 0; i < rows; i++) {
           const m = i * RUN_META_FIELDS;
@@ -318,10 +330,11 @@ export class SpilledMerge {
             if (this.disposed) return;
           }
         }
-        // The batcher may still owe copies of this chunk's rows (runs of lines): settle them before the buffer goes back.
-        target.settle?.();
-        const credit: RunMergeCredit = { buffers: [message.bytes, meta.buffer as ArrayBuffer, numbers.buffer as ArrayBuffer] };
-        port1.postMessage(credit, credit.buffers);
+        if (inSlot) {
+          // The batcher may still owe copies of the slot's rows (runs of lines): settle them before the worker writes there again.
+          target.settle?.();
+          port1.postMessage({ slot: message.slot } satisfies RunMergeCredit);
+        }
       }
     } finally {
       port1.close();
