@@ -73,51 +73,34 @@ export class BatchRows {
 
   ids(): string[] {
     const ids: string[] = new Array<string>(this.count);
-    const lines = this.lines!;
-    let at = this.linesFrom;
-    for (let row = 0; row < this.count; row++) {
-      let end = at;
-      while (lines[end] !== COMMA && lines[end] !== LF) end++;
-      ids[row] = this.rawIds.get(row) ?? lines.toString('latin1', at, end);
-      at = lines.indexOf(LF, end) + 1;
-    }
+    const rows = this.cursor();
+    for (let row = 0; rows.next(); row++) ids[row] = rows.id;
     return ids;
   }
 
-  /** The rows in order without the arrays: ids read from the body as `ids()` does, origins as `origins()`. */
+  /** The rows in order without the arrays: ids read back from the body's lines, origins from the runs and maps. */
   cursor(): BatchRowCursor {
-    const { count, rawIds, multi, runRow, runSource, lineOf } = this;
+    const { rawIds, multi, runRow, runSource, lineOf } = this;
     const lines = this.lines!;
-    let row = -1;
     let at = this.linesFrom;
     let run = -1;
-    const cursor = {
-      id: '',
-      source: '',
-      line: 0,
-      origins: undefined as readonly RowOrigin[] | undefined,
-      next(): boolean {
-        if (row + 1 >= count) return false;
-        row++;
-        let end = at;
-        while (lines[end] !== COMMA && lines[end] !== LF) end++;
-        cursor.id = rawIds.get(row) ?? lines.toString('latin1', at, end);
-        at = lines.indexOf(LF, end) + 1;
-        const merged = multi.get(row);
-        if (merged !== undefined) {
-          cursor.origins = merged;
-          cursor.source = merged[0]?.source ?? '';
-          cursor.line = merged[0]?.line ?? 0;
-        } else {
-          while (run + 1 < runRow.length && runRow[run + 1]! <= row) run++;
-          cursor.origins = undefined;
-          cursor.source = runSource[run]!;
-          cursor.line = lineOf[row]!;
-        }
-        return true;
-      },
-    };
-    return cursor;
+    return new RowCursor(this.count, (row, cursor) => {
+      let end = at;
+      while (lines[end] !== COMMA && lines[end] !== LF) end++;
+      cursor.id = rawIds.get(row) ?? lines.toString('latin1', at, end);
+      at = lines.indexOf(LF, end) + 1;
+      const merged = multi.get(row);
+      if (merged !== undefined) {
+        cursor.origins = merged;
+        cursor.source = merged[0]?.source ?? '';
+        cursor.line = merged[0]?.line ?? 0;
+      } else {
+        while (run + 1 < runRow.length && runRow[run + 1]! <= row) run++;
+        cursor.origins = undefined;
+        cursor.source = runSource[run]!;
+        cursor.line = lineOf[row]!;
+      }
+    });
   }
 
   /** The source of the first row's first origin and of the last row's last origin ('' when there are none). */
@@ -140,6 +123,26 @@ export class BatchRows {
   }
 }
 
+/** A cursor over `count` rows; `read` fills in row `row`. */
+class RowCursor implements BatchRowCursor {
+  id = '';
+  source = '';
+  line = 0;
+  origins: readonly RowOrigin[] | undefined;
+  private row = -1;
+
+  constructor(
+    private readonly count: number,
+    private readonly read: (row: number, cursor: RowCursor) => void,
+  ) {}
+
+  next(): boolean {
+    if (this.row + 1 >= this.count) return false;
+    this.read(++this.row, this);
+    return true;
+  }
+}
+
 /** The compact rows behind the batches defineLazyRows made (other batches carry plain arrays). */
 const compactRows = new WeakMap<object, BatchRows>();
 
@@ -148,24 +151,13 @@ export function rowCursor(batch: Batch): BatchRowCursor {
   const compact = compactRows.get(batch);
   if (compact !== undefined) return compact.cursor();
   const { ids, origins } = batch;
-  let row = -1;
-  const cursor = {
-    id: '',
-    source: '',
-    line: 0,
-    origins: undefined as readonly RowOrigin[] | undefined,
-    next(): boolean {
-      if (row + 1 >= ids.length) return false;
-      row++;
-      const all = origins[row] ?? [];
-      cursor.id = ids[row]!;
-      cursor.source = all[0]?.source ?? '';
-      cursor.line = all[0]?.line ?? 0;
-      cursor.origins = all.length === 1 ? undefined : all;
-      return true;
-    },
-  };
-  return cursor;
+  return new RowCursor(ids.length, (row, cursor) => {
+    const all = origins[row] ?? [];
+    cursor.id = ids[row]!;
+    cursor.source = all[0]?.source ?? '';
+    cursor.line = all[0]?.line ?? 0;
+    cursor.origins = all.length === 1 ? undefined : all;
+  });
 }
 
 /** The source of a batch's first row's first origin and of its last row's last origin, without its arrays when it has compact rows. */
