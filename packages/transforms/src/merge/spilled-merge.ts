@@ -10,8 +10,7 @@
  * as seq; every later row gets the next number. A partition file is therefore in seq order, each id's first
  * record is its first-seen row, and a partition's slots come out sorted by seq without a sort.
  */
-import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
-import type { MessagePort, Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { RowOrigin } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
 import { deserializeError, startSiblingWorker } from '../parallel/worker-threads.js';
@@ -30,8 +29,8 @@ import { SpillFiles } from './spill-files.js';
 import { partitionOf, restoreFolded } from './spill-records.js';
 import { RunMerge } from './run-merge.js';
 import type { WorkerShapeIds } from './run-merge.js';
-import { RUN_CHUNK_ROWS, RUN_META_FIELDS, RUN_SLOT_BYTES, RUN_SLOTS } from './run-merge-protocol.js';
-import type { RunMergeCredit, RunMergeInit, RunMergeMessage, RunSlots } from './run-merge-protocol.js';
+import { RUN_META_FIELDS } from './run-merge-protocol.js';
+import { RunMergeClient } from './run-merge-client.js';
 import type { Extra } from './spill-records.js';
 
 /** The partition worker's young generation, in MiB: it holds one partition's rows in buffers, little on its heap. */
@@ -43,8 +42,6 @@ const PARTITION_WORKER_YOUNG_GENERATION_MB = 8;
 const MIN_PARTITION_BUDGET_BYTES = 1024 * 1024;
 /** How long the drain waits for the run-merge worker's next chunk before letting the event loop in. */
 const RECEIVE_WAIT_MS = 20;
-/** Waiting this long for the run-merge worker's next chunk means it is gone (a chunk takes it milliseconds). */
-const RUN_MERGE_STALL_MS = 120_000;
 
 export class SpilledMerge {
   readonly dir: string;
@@ -273,51 +270,25 @@ export class SpilledMerge {
   }
 
   /**
-   * The k-way merge on the run-merge worker, this thread batching what it merged: chunks of records read
-   * synchronously off the worker's port (the drain is a plain generator), this thread yielding while none is
-   * there yet so that the event loop — the worker's exit or error, an abort — is not held up.
+   * The k-way merge on the run-merge worker (run-merge-client.ts), this thread batching what it merged, and
+   * yielding while no chunk is there yet so that the event loop — the worker's exit or error, an abort — runs.
    */
   private *mergeRunsInWorker(target: DrainTarget, every: number, ready: () => boolean): Generator<void> {
-    const { port1, port2 } = new MessageChannel();
-    const posted = new Int32Array(new SharedArrayBuffer(4));
-    const slots: RunSlots = {
-      bytes: new SharedArrayBuffer(RUN_SLOTS * RUN_SLOT_BYTES),
-      meta: new SharedArrayBuffer(RUN_SLOTS * RUN_CHUNK_ROWS * RUN_META_FIELDS * 4),
-      numbers: new SharedArrayBuffer(RUN_SLOTS * RUN_CHUNK_ROWS * 2 * 8),
-    };
-    const slotBytes = Array.from({ length: RUN_SLOTS }, (_, s) => Buffer.from(slots.bytes, s * RUN_SLOT_BYTES, RUN_SLOT_BYTES));
-    const slotMeta = Array.from({ length: RUN_SLOTS }, (_, s) => new Int32Array(slots.meta, s * RUN_CHUNK_ROWS * RUN_META_FIELDS * 4, RUN_CHUNK_ROWS * RUN_META_FIELDS));
-    const slotNumbers = Array.from({ length: RUN_SLOTS }, (_, s) => new Float64Array(slots.numbers, s * RUN_CHUNK_ROWS * 2 * 8, RUN_CHUNK_ROWS * 2));
-    const init: RunMergeInit = { dir: this.dir, runs: [...this.runs], workerShapes: this.workerShapeIds(), slots, port: port2, posted };
-    const worker = startSiblingWorker(import.meta.url, 'run-merge-worker', { workerData: init, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: PARTITION_WORKER_YOUNG_GENERATION_MB } });
-    this.worker = worker;
-    let failure: unknown;
-    worker.once('error', (error) => (failure ??= error));
-    worker.once('exit', (code) => (failure ??= new Error(`bulkpipe bug: the run-merge worker exited (code ${code}) before the runs were merged`)));
+    const client = new RunMergeClient(this.dir, this.runs, this.workerShapeIds());
+    this.worker = client.worker;
     let count = 0;
-    let waited = 0;
     try {
       for (;;) {
-        const message = receiveWithin(port1, posted, RECEIVE_WAIT_MS);
-        if (message === undefined) {
-          if (failure !== undefined) throw failure;
-          // A caller that drains without ever letting the event loop run would not see the worker's exit.
-          if ((waited += RECEIVE_WAIT_MS) > RUN_MERGE_STALL_MS) throw new Error(`bulkpipe bug: the run-merge worker sent nothing for ${RUN_MERGE_STALL_MS / 1000} s`);
+        const chunk = client.receive(RECEIVE_WAIT_MS);
+        if (chunk === 'done') break;
+        if (chunk === undefined) {
           yield;
           if (this.disposed) return;
           continue;
         }
-        waited = 0;
-        if (message.type === 'error') throw deserializeError(message.error);
-        if (message.type === 'done') break;
-        const inSlot = message.type === 'records';
-        const buf = inSlot ? slotBytes[message.slot]! : Buffer.from(message.bytes);
-        const meta = inSlot ? slotMeta[message.slot]! : message.meta;
-        const numbers = inSlot ? slotNumbers[message.slot]! : message.numbers;
-        const rows = inSlot ? message.rows : 1;
-        const extras = message.extras;
+        const { buf, meta, numbers, extras } = chunk;
         let e = 0;
-        for (let i = 0; i < rows; i++) {
+        for (let i = 0; i < chunk.rows; i++) {
           const m = i * RUN_META_FIELDS;
           let extra: string | undefined;
           if (e < extras.length && extras[e] === i) {
@@ -330,16 +301,13 @@ export class SpilledMerge {
             if (this.disposed) return;
           }
         }
-        if (inSlot) {
-          // The batcher may still owe copies of the slot's rows (runs of lines): settle them before the worker writes there again.
-          target.settle?.();
-          port1.postMessage({ slot: message.slot } satisfies RunMergeCredit);
-        }
+        // The batcher may still owe copies of the chunk's rows (runs of lines): settle them before the worker writes there again.
+        target.settle?.();
+        client.release(chunk);
       }
     } finally {
-      port1.close();
       this.worker = undefined;
-      void worker.terminate();
+      client.close();
     }
     this.runs.length = 0;
   }
@@ -358,18 +326,4 @@ export class SpilledMerge {
   private workerShapeIds(): WorkerShapeIds {
     return { base: this.workerShapeBase, ids: this.workerShapes };
   }
-}
-
-/**
- * The next message on `port`, waiting up to `ms` for one (Atomics on `posted`, which the sender bumps after each
- * post); undefined when none came.
- */
-function receiveWithin(port: MessagePort, posted: Int32Array, ms: number): RunMergeMessage | undefined {
-  const first = receiveMessageOnPort(port);
-  if (first !== undefined) return first.message as RunMergeMessage;
-  const seen = Atomics.load(posted, 0);
-  const again = receiveMessageOnPort(port); // posted between the first look and the load
-  if (again !== undefined) return again.message as RunMergeMessage;
-  Atomics.wait(posted, 0, seen, ms);
-  return receiveMessageOnPort(port)?.message as RunMergeMessage | undefined;
 }
