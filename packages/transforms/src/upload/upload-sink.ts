@@ -19,7 +19,7 @@
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { BulkpipeError, ErrorCode, checkBatchDigest, classify, isBulkpipeError, withRetry } from '@bulkpipe/core';
-import type { BatchSubmission, JournalReplay } from '@bulkpipe/core';
+import type { BatchJournalState, BatchSubmission, JournalReplay } from '@bulkpipe/core';
 import type { Batch } from '../batch/index.js';
 import { releaseBatch } from '../batch/byte-batcher.js';
 import type { RunContext } from '../run-context.js';
@@ -160,14 +160,26 @@ export class UploadSink extends Writable {
   }
 
   private async process(batch: Batch): Promise<void> {
-    const { journal, rowIndex } = this.options;
     const entry = progressOf(batch);
     if (this.progress.has(batch.seq)) throw new BulkpipeError(ErrorCode.INVALID_OPTION, `Batch ${batch.seq} reached the upload twice; batch numbers must be unique`, { batchSeq: batch.seq });
     this.progress.set(batch.seq, entry);
     const prior = this.replay?.batches.get(batch.seq);
     if (this.replay !== undefined) checkBatchDigest(this.replay, batch.seq, batch.sha256);
-    await rowIndex?.add(batch);
+    // The row index is read only once the run is over (failed.csv), so it is written while the batch goes out:
+    // awaited first, a 270,000-row batch's index held back its submission by 0.5–1.3 s.
+    const indexed = this.options.rowIndex?.add(batch);
+    try {
+      await this.submit(batch, entry, prior);
+    } catch (error) {
+      await indexed?.catch(() => undefined);
+      throw error;
+    }
+    await indexed;
+  }
 
+  /** Everything of `process` after the checks: the journal, the submission with its retries, the outcome. */
+  private async submit(batch: Batch, entry: BatchProgress, prior: BatchJournalState | undefined): Promise<void> {
+    const { journal } = this.options;
     if (prior?.statusUrl !== undefined) {
       entry.submit = 'accepted';
       entry.resumed = true;
