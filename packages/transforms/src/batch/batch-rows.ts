@@ -20,8 +20,15 @@ import { widened } from '../typed-arrays.js';
 export interface BatchRowCursor {
   /** Moves to the next row (the first, on the first call); false once past the last. */
   next(): boolean;
-  /** The row's raw id. */
+  /** The row's raw id (made on first read). */
   readonly id: string;
+  /**
+   * When the row's raw id is exactly the text of its encoded id in the body (its encoding changed nothing, as
+   * for most ids): the body, with the id at `[idFrom, idTo)` — readers can use the bytes and skip the string.
+   */
+  readonly idBuffer: Buffer | undefined;
+  readonly idFrom: number;
+  readonly idTo: number;
   /** The row's first origin. */
   readonly source: string;
   readonly line: number;
@@ -87,7 +94,9 @@ export class BatchRows {
     return new RowCursor(this.count, (row, cursor) => {
       let end = at;
       while (lines[end] !== COMMA && lines[end] !== LF) end++;
-      cursor.id = rawIds.get(row) ?? lines.toString('latin1', at, end);
+      const rawId = rawIds.get(row);
+      if (rawId !== undefined) cursor.setId(rawId);
+      else cursor.setIdBytes(lines, at, end);
       at = lines.indexOf(LF, end) + 1;
       const merged = multi.get(row);
       if (merged !== undefined) {
@@ -125,16 +134,35 @@ export class BatchRows {
 
 /** A cursor over `count` rows; `read` fills in row `row`. */
 class RowCursor implements BatchRowCursor {
-  id = '';
   source = '';
   line = 0;
   origins: readonly RowOrigin[] | undefined;
+  idBuffer: Buffer | undefined;
+  idFrom = 0;
+  idTo = 0;
+  private idText: string | undefined;
   private row = -1;
 
   constructor(
     private readonly count: number,
     private readonly read: (row: number, cursor: RowCursor) => void,
   ) {}
+
+  get id(): string {
+    return (this.idText ??= this.idBuffer!.toString('latin1', this.idFrom, this.idTo));
+  }
+
+  setId(id: string): void {
+    this.idText = id;
+    this.idBuffer = undefined;
+  }
+
+  setIdBytes(buffer: Buffer, from: number, to: number): void {
+    this.idText = undefined;
+    this.idBuffer = buffer;
+    this.idFrom = from;
+    this.idTo = to;
+  }
 
   next(): boolean {
     if (this.row + 1 >= this.count) return false;
@@ -153,7 +181,7 @@ export function rowCursor(batch: Batch): BatchRowCursor {
   const { ids, origins } = batch;
   return new RowCursor(ids.length, (row, cursor) => {
     const all = origins[row] ?? [];
-    cursor.id = ids[row]!;
+    cursor.setId(ids[row]!);
     cursor.source = all[0]?.source ?? '';
     cursor.line = all[0]?.line ?? 0;
     cursor.origins = all.length === 1 ? undefined : all;

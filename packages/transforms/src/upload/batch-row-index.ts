@@ -15,8 +15,10 @@ import type { RowOrigin } from '@bulkpipe/core';
 import type { Batch } from '../batch/index.js';
 import { rowCursor } from '../batch/batch-rows.js';
 
-/** Text written per write while a batch's rows are appended. */
-const WRITE_CHARS = 1 << 20;
+/** Bytes written per write while a batch's rows are appended. */
+const WRITE_BYTES = 1 << 20;
+/** Digits of the largest line number (Number.MAX_SAFE_INTEGER). */
+const MAX_LINE_DIGITS = 16;
 
 export interface IndexedRow {
   readonly id: string;
@@ -47,35 +49,56 @@ export class BatchRowIndex {
 
   /**
    * Appends a batch's rows (once per seq; a second add of the same seq is ignored), written a slice at a time
-   * from a row cursor: the text of a 270,000-row batch at once was ~25 MB of heap, and its id and origin
-   * arrays ~40 MB more.
+   * from a row cursor. Most lines are put together from bytes — the id copied from the body, the source's JSON
+   * made once — for the text of a 270,000-row batch cost ~250 ms of the main thread per batch as strings.
    */
   add(batch: Batch): Promise<void> {
     const run = this.queue.then(async () => {
       if (this.ranges.has(batch.seq)) return;
       const start = this.size;
       const rows = rowCursor(batch);
-      let source = '';
-      let sourceJson = '""';
-      for (let more = true; more; ) {
-        let text = '';
-        while (text.length < WRITE_CHARS && (more = rows.next())) {
-          let originsJson: string;
-          if (rows.origins === undefined) {
-            if (rows.source !== source) {
-              source = rows.source;
-              sourceJson = JSON.stringify(source);
-            }
-            originsJson = `[[${sourceJson},${rows.line}]]`;
-          } else {
-            originsJson = JSON.stringify(rows.origins.map((origin) => [origin.source, origin.line]));
+      const lead = Buffer.from(`${batch.seq}\t"`, 'latin1');
+      let source: string | undefined;
+      let sourcePart = Buffer.alloc(0);
+      let out = Buffer.allocUnsafe(WRITE_BYTES);
+      let at = 0;
+      const flush = async (): Promise<void> => {
+        await this.handle.write(out, 0, at, this.size);
+        this.size += at;
+        at = 0;
+      };
+      while (rows.next()) {
+        const idBuffer = rows.idBuffer;
+        if (idBuffer !== undefined && rows.origins === undefined) {
+          // The raw id is its encoded text (unreserved characters only: nothing to escape in JSON).
+          if (rows.source !== source) {
+            source = rows.source;
+            sourcePart = Buffer.from(`"\t[[${JSON.stringify(source)},`, 'utf8');
           }
-          text += `${batch.seq}\t${JSON.stringify(rows.id)}\t${originsJson}\n`;
+          const bytes = lead.length + (rows.idTo - rows.idFrom) + sourcePart.length + MAX_LINE_DIGITS + 3;
+          if (at + bytes > out.length) {
+            await flush();
+            if (bytes > out.length) out = Buffer.allocUnsafe(bytes);
+          }
+          at = put(out, at, lead, 0, lead.length);
+          at = put(out, at, idBuffer, rows.idFrom, rows.idTo);
+          at = put(out, at, sourcePart, 0, sourcePart.length);
+          at = writeDigits(out, at, rows.line);
+          out[at++] = 0x5d; // ]
+          out[at++] = 0x5d;
+          out[at++] = 0x0a;
+          continue;
         }
-        const bytes = Buffer.from(text, 'utf8');
-        await this.handle.write(bytes, 0, bytes.length, this.size);
-        this.size += bytes.length;
+        const origins = rows.origins ?? [{ source: rows.source, line: rows.line }];
+        const text = `${batch.seq}\t${JSON.stringify(rows.id)}\t${JSON.stringify(origins.map((origin) => [origin.source, origin.line]))}\n`;
+        const bytes = Buffer.byteLength(text, 'utf8');
+        if (at + bytes > out.length) {
+          await flush();
+          if (bytes > out.length) out = Buffer.allocUnsafe(bytes);
+        }
+        at += out.write(text, at, 'utf8');
       }
+      await flush();
       this.ranges.set(batch.seq, { start, end: this.size });
     });
     this.queue = run.catch(() => undefined);
@@ -109,4 +132,22 @@ export class BatchRowIndex {
     await this.handle.close().catch(() => undefined);
     await rm(this.directory, { recursive: true, force: true });
   }
+}
+
+/** Writes the decimal digits of `value` (a non-negative integer) at `at`; returns the end. */
+function writeDigits(out: Buffer, at: number, value: number): number {
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  let rest = value;
+  for (let i = at + digits - 1; i >= at; i--) {
+    out[i] = 0x30 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+  return at + digits;
+}
+
+/** Copies `src[from, to)` to `out` at `at` byte by byte (spans here are a few dozen bytes: cheaper than a `copy` call). */
+function put(out: Buffer, at: number, src: Buffer, from: number, to: number): number {
+  for (let i = from; i < to; i++) out[at++] = src[i]!;
+  return at;
 }

@@ -24,14 +24,26 @@ export function idRank(id: string): number {
   return hash;
 }
 
+/** idRank of an id given as its ASCII bytes `buf[from, to)` (a code unit per byte): no string made. */
+function idRankOfBytes(buf: Buffer, from: number, to: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = from; i < to; i++) {
+    hash ^= buf[i]!;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
 /** The `count` rows of a batch whose ids rank lowest, decoded from the body actually sent. */
 export function sampleBatch(batch: Batch, idType: IdType, count: number): SentRowSample[] {
   if (count <= 0 || batch.rows === 0) return [];
-  // Keep the `count` lowest (rank, index, id) in a small sorted array: one pass over the rows, no id array.
+  // Keep the `count` lowest (rank, index, id) in a small sorted array: one pass over the rows, no id array, and
+  // an id string only for the rows kept.
   const chosen: Array<[number, number, string]> = [];
   const rows = rowCursor(batch);
   for (let index = 0; rows.next(); index++) {
-    const rank = idRank(rows.id);
+    const idBuffer = rows.idBuffer;
+    const rank = idBuffer !== undefined ? idRankOfBytes(idBuffer, rows.idFrom, rows.idTo) : idRank(rows.id);
     if (chosen.length === count && rank >= chosen[count - 1]![0]) continue;
     let at = chosen.length;
     while (at > 0 && chosen[at - 1]![0] > rank) at--;
