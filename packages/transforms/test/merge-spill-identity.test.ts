@@ -219,6 +219,58 @@ test('rows too long for a run-merge slot (over 256 KiB encoded) travel alone thr
   t.deepEqual(readdirSync(tempRoot), []);
 });
 
+/** Records the rows a drain hands the batcher: at once, or — for `stable` rows — only when the drain settles them. */
+class RowRecorder extends ByteBatcher {
+  readonly rows: string[] = [];
+  private pending: [Buffer, number, number][] = [];
+
+  constructor(
+    ctx: RunContext,
+    private readonly deferStable: boolean,
+  ) {
+    super(resolveBatchOptions({}), ctx, () => undefined);
+  }
+
+  override add(src: Buffer, start: number, end: number, ...rest: [unknown, unknown, unknown, unknown, unknown, unknown, boolean?]): void {
+    if (this.deferStable && rest[6] === true) this.pending.push([src, start, end]);
+    else this.rows.push(src.toString('latin1', start, end));
+  }
+
+  override settle(): void {
+    for (const [src, start, end] of this.pending) this.rows.push(src.toString('latin1', start, end));
+    this.pending = [];
+  }
+
+  override flush(): void {
+    this.settle();
+  }
+}
+
+test('rows from the run-merge worker keep their bytes until the drain settles them, before their slot is written again', async (t) => {
+  const tempRoot = tempDirFor('settle');
+  // ~20 MB of merged rows: the worker's three 1 MiB slots are each filled several times.
+  const input = bigInput(30_000, (i) => (i % 11 === 0 ? `ü-${i % 500}` : `c-${i % 25_000}`));
+  const memory = setUp({ maxMemoryBytes: 1 << 30 }, 1);
+  for (const record of input) memory.arena.push(record);
+  const expected = new RowRecorder(memory.ctx, false);
+  for (const _ of memory.arena.drain(expected));
+  const spilled = setUp({ maxMemoryBytes: 4 * 1024 * 1024, tempDir: tempRoot, spillPartitions: 8 }, 2);
+  try {
+    for (const record of input) spilled.arena.push(record);
+    t.true(spilled.arena.spilled);
+    await spilled.arena.prepareDrain(new AbortController().signal);
+    // Stable rows are read only when settled: a slot handed back before that would hold other rows by then.
+    const deferred = new RowRecorder(spilled.ctx, true);
+    for (const _ of spilled.arena.drain(deferred));
+    deferred.flush();
+    t.is(deferred.rows.length, expected.rows.length);
+    t.true(deferred.rows.every((row, i) => row === expected.rows[i]), 'the same rows, byte for byte, in the same order');
+  } finally {
+    spilled.arena.dispose();
+  }
+  t.deepEqual(readdirSync(tempRoot), []);
+});
+
 test('partitions merged on two threads give what the in-memory merge gives, under every policy, split again or not', async (t) => {
   const tempRoot = tempDirFor('two-threads');
   // ~3.5 MB held: ids whose encoding differs, duplicates far apart (some folded before the spill, some after).
