@@ -18,13 +18,12 @@
  * until the drain: the run's registry must only grow in the order an encode worker interns shapes, which it
  * replays by id (ArenaMerge.addShape), so a merged shape gets its id there once the input is over.
  */
+import { copySpan } from '../byte-spans.js';
 import { setOwn } from './own-attributes.js';
 import { ShapeRegistry } from './row-shape.js';
 import type { RowShape } from './row-shape.js';
 
 const COMMA = 0x2c;
-/** Values at most this long are copied byte by byte (cheaper than a Buffer.copy call for short spans). */
-const SHORT_COPY_BYTES = 24;
 /** A canonical integer: Object.keys may list it before the other names (the exact order then comes from an object). */
 const INTEGER_LIKE = /^(?:0|[1-9][0-9]*)$/;
 
@@ -325,10 +324,4 @@ function spans(buf: Buffer, from: number, to: number, starts: Int32Array, ends: 
     }
   }
   if (i >= 0) ends[i] = to;
-}
-
-function copySpan(src: Buffer, from: number, to: number, dst: Buffer, at: number): number {
-  if (to - from > SHORT_COPY_BYTES) return at + src.copy(dst, at, from, to);
-  for (let p = from; p < to; p++) dst[at++] = src[p]!;
-  return at;
 }

@@ -14,6 +14,7 @@ import { BulkpipeError, ErrorCode } from '@bulkpipe/core';
 import type { RowOrigin } from '@bulkpipe/core';
 import type { Batch } from '../batch/index.js';
 import { rowCursor } from '../batch/batch-rows.js';
+import { copySpan } from '../byte-spans.js';
 
 /** Bytes written per write while a batch's rows are appended. */
 const WRITE_BYTES = 1 << 20;
@@ -80,9 +81,9 @@ export class BatchRowIndex {
             await flush();
             if (bytes > out.length) out = Buffer.allocUnsafe(bytes);
           }
-          at = put(out, at, lead, 0, lead.length);
-          at = put(out, at, idBuffer, rows.idFrom, rows.idTo);
-          at = put(out, at, sourcePart, 0, sourcePart.length);
+          at = copySpan(lead, 0, lead.length, out, at);
+          at = copySpan(idBuffer, rows.idFrom, rows.idTo, out, at);
+          at = copySpan(sourcePart, 0, sourcePart.length, out, at);
           at = writeDigits(out, at, rows.line);
           out[at++] = 0x5d; // ]
           out[at++] = 0x5d;
@@ -144,10 +145,4 @@ function writeDigits(out: Buffer, at: number, value: number): number {
     rest = Math.floor(rest / 10);
   }
   return at + digits;
-}
-
-/** Copies `src[from, to)` to `out` at `at` byte by byte (spans here are a few dozen bytes: cheaper than a `copy` call). */
-function put(out: Buffer, at: number, src: Buffer, from: number, to: number): number {
-  for (let i = from; i < to; i++) out[at++] = src[i]!;
-  return at;
 }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { IdType, SentRowSample } from '@bulkpipe/core';
 import type { Batch } from '../batch/index.js';
 import { rowCursor } from '../batch/batch-rows.js';
+import { idHash } from '../merge/row-arena.js';
 
 /** `sha256:` + 16 hex digits: enough to tell values apart, too short to be worth brute-forcing back. */
 export function valueDigest(value: string): string {
@@ -24,15 +25,6 @@ export function idRank(id: string): number {
   return hash;
 }
 
-/** idRank of an id given as its ASCII bytes `buf[from, to)` (a code unit per byte): no string made. */
-function idRankOfBytes(buf: Buffer, from: number, to: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = from; i < to; i++) {
-    hash ^= buf[i]!;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
-}
 
 /** The `count` rows of a batch whose ids rank lowest, decoded from the body actually sent. */
 export function sampleBatch(batch: Batch, idType: IdType, count: number): SentRowSample[] {
@@ -43,7 +35,8 @@ export function sampleBatch(batch: Batch, idType: IdType, count: number): SentRo
   const rows = rowCursor(batch);
   for (let index = 0; rows.next(); index++) {
     const idBuffer = rows.idBuffer;
-    const rank = idBuffer !== undefined ? idRankOfBytes(idBuffer, rows.idFrom, rows.idTo) : idRank(rows.id);
+    // An id given as its ASCII bytes (a code unit per byte) ranks by the same FNV-1a, the merge's idHash: no string.
+    const rank = idBuffer !== undefined ? idHash(idBuffer, rows.idFrom, rows.idTo - rows.idFrom) >>> 0 : idRank(rows.id);
     if (chosen.length === count && rank >= chosen[count - 1]![0]) continue;
     let at = chosen.length;
     while (at > 0 && chosen[at - 1]![0] > rank) at--;
