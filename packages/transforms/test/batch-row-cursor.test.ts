@@ -89,6 +89,22 @@ test('rowCursor and edgeSources give exactly the ids and origins arrays, for byt
   );
 });
 
+test('rows past the first block of line numbers (16,384 rows) keep their lines and sources', (t) => {
+  const rows: [string, string, string, boolean][] = [];
+  // Distinct ids in two runs of sources, a merged row near the end: one batch of ~40,000 rows.
+  for (let i = 0; i < 40_000; i++) rows.push([`c-${i}`, i % 3 === 0 ? 'gold' : '', 'Bern', i >= 20_000]);
+  rows.push(['c-39990', 'silver', '', true]);
+  const [batch, ...rest] = byteBatches(rows, 'last', 500_000);
+  t.is(rest.length, 0);
+  t.is(batch!.rows, 40_000);
+  const { origins } = walk(batch!);
+  t.deepEqual(origins[16_384], [{ source: 'a.csv', line: 16_386 }]);
+  t.deepEqual(origins[20_000], [{ source: 'b.csv', line: 20_002 }]);
+  t.deepEqual(origins[39_990], [{ source: 'b.csv', line: 39_992 }, { source: 'b.csv', line: 40_002 }]);
+  t.deepEqual(origins[39_999], [{ source: 'b.csv', line: 40_001 }]);
+  t.deepEqual(origins, [...batch!.origins]);
+});
+
 /** Makes reading `ids` or `origins` of the batch fail: what the upload must not do with batches of the batcher. */
 function forbidArrays(batch: Batch): Batch {
   for (const key of ['ids', 'origins']) {
