@@ -30,7 +30,7 @@ export const splitCommand: CommandModule<object, SplitArgs> = {
       // The rejects file opens synchronously, before the batch writer has prepared the directory.
       mkdirSync(out, { recursive: true });
       // The pipeline's only sink: each body's memory can take a later batch once its file is written.
-      const files = writeBatchFiles(out, { overwrite: args.overwrite, releaseBodies: true });
+      const files = writeBatchFiles(out, { overwrite: args.overwrite, releaseBodies: true, digestOffThread: true });
       const result = await runPipelineCommand({
         command: 'split',
         resolved,

@@ -10,6 +10,7 @@ import type { RowShape } from '../merge/row-shape.js';
 import type { Batch } from './batch.js';
 import type { ResolvedBatchOptions } from './batch-options.js';
 import { ByteBatchBuilder, HEADER_ROOM, IN_PLACE_SLACK_BYTES } from './byte-batch-builder.js';
+import { digestPending } from './batch-digest.js';
 
 /** Rows between looks for a freed merge buffer while a batch is built in fresh memory. */
 const SPARE_CHECK_ROWS = 256;
@@ -34,6 +35,8 @@ export function releaseBatch(batch: Batch): void {
   const owner = bodyOwners.get(batch);
   if (owner === undefined) return;
   bodyOwners.delete(batch);
+  // A digest nobody has made yet must be made from these bytes before a later batch overwrites them.
+  if (digestPending(batch)) void batch.sha256;
   owner.batcher.takeBack(owner.buffer);
 }
 

@@ -15,7 +15,7 @@
  * A committed row is followed by an LF when its buffer has room: rows handed on in order then sit back to back
  * as batch lines, and the batcher copies a run of them with one call (ByteBatchBuilder).
  */
-import { widened } from '../typed-arrays.js';
+import { retyped, widened } from '../typed-arrays.js';
 
 /**
  * 64 MiB: few buffers, and a drained one is large enough to become a batch body (below 50 MB plus the
@@ -25,8 +25,14 @@ import { widened } from '../typed-arrays.js';
 export const DEFAULT_ARENA_CHUNK_BYTES = 64 * 1024 * 1024;
 const INITIAL_SLOTS = 1024;
 const LF = 0x0a;
-/** Index bytes per slot: chunk, start, length, shape, source (Int32), id bytes (Uint16) and line (Float64). */
-export const SLOT_BYTES = 5 * 4 + 2 + 8;
+/**
+ * Index bytes per slot: start, length, shape (Int32), line (Uint32), chunk, id bytes, source (Uint16). Chunk,
+ * source and line move to wider arrays in the rare run whose values outgrow them (65,536 buffers or inputs, a
+ * line past 2^32): 8 bytes a row less than Int32/Float64 throughout, 8 MB at the 1M-row peak.
+ */
+export const SLOT_BYTES = 3 * 4 + 4 + 3 * 2;
+const MAX_UINT16 = 0xffff;
+const MAX_UINT32 = 0xffffffff;
 
 /**
  * Arena buffers handed back by one merge (RowArena.clear) and taken by the next: a spilled merge merges its
@@ -65,14 +71,14 @@ export class RowArena {
   private usedBytes = 0;
 
   private capacity = INITIAL_SLOTS;
-  private chunkOf: Int32Array = new Int32Array(INITIAL_SLOTS);
+  private chunkOf: Uint16Array | Int32Array = new Uint16Array(INITIAL_SLOTS);
   private startOf: Int32Array = new Int32Array(INITIAL_SLOTS);
   private lengthOf: Int32Array = new Int32Array(INITIAL_SLOTS);
   /** An encoded id is at most 256 characters × 9 bytes (checkId): 16 bits hold it. */
   private idBytesOf: Uint16Array = new Uint16Array(INITIAL_SLOTS);
   private shapeOf: Int32Array = new Int32Array(INITIAL_SLOTS);
-  private sourceOf: Int32Array = new Int32Array(INITIAL_SLOTS);
-  private lineOf: Float64Array = new Float64Array(INITIAL_SLOTS);
+  private sourceOf: Uint16Array | Int32Array = new Uint16Array(INITIAL_SLOTS);
+  private lineOf: Uint32Array | Float64Array = new Uint32Array(INITIAL_SLOTS);
   /**
    * Open addressing, at most half full: pairs of (slot + 1, hash), 0 for an empty entry. The hash sits next
    * to the slot so a probe touches one cache line, not the per-slot arrays (a random access each), and a
@@ -116,7 +122,8 @@ export class RowArena {
 
   /** Estimated memory held: row bytes, the index at its capacity, the hash table. */
   get estimatedBytes(): number {
-    return this.usedBytes + this.capacity * SLOT_BYTES + this.table.length * 4;
+    const slotBytes = SLOT_BYTES + (this.chunkOf.BYTES_PER_ELEMENT - 2) + (this.sourceOf.BYTES_PER_ELEMENT - 2) + (this.lineOf.BYTES_PER_ELEMENT - 4);
+    return this.usedBytes + this.capacity * slotBytes + this.table.length * 4;
   }
 
   beginRow(): void {
@@ -134,6 +141,7 @@ export class RowArena {
     this.buf.copy(next, 0, this.rowStart, at);
     this.chunks.push(next);
     this.chunkIndex = this.chunks.length - 1;
+    if (this.chunkIndex > MAX_UINT16 && this.chunkOf instanceof Uint16Array) this.chunkOf = retyped(this.chunkOf, Int32Array);
     this.buf = next;
     this.rowStart = 0;
     return written;
@@ -222,7 +230,9 @@ export class RowArena {
     this.lengthOf[slot] = end - start;
     this.idBytesOf[slot] = idBytes;
     this.shapeOf[slot] = shape;
+    if (source > MAX_UINT16 && this.sourceOf instanceof Uint16Array) this.sourceOf = retyped(this.sourceOf, Int32Array);
     this.sourceOf[slot] = source;
+    if (line > MAX_UINT32 && this.lineOf instanceof Uint32Array) this.lineOf = retyped(this.lineOf, Float64Array);
     this.lineOf[slot] = line;
     if (this.size * 4 > this.table.length) this.rehash(this.table.length * 2);
   }
@@ -321,9 +331,7 @@ export class RowArena {
     this.chunkIndex = 0;
     this.rowStart = 0;
     this.capacity = INITIAL_SLOTS;
-    for (const key of ['chunkOf', 'startOf', 'lengthOf', 'shapeOf', 'sourceOf'] as const) this[key] = new Int32Array(INITIAL_SLOTS);
-    this.idBytesOf = new Uint16Array(INITIAL_SLOTS);
-    this.lineOf = new Float64Array(INITIAL_SLOTS);
+    this.allocateIndex(INITIAL_SLOTS);
     this.table = new Int32Array(INITIAL_SLOTS * 4);
   }
 
@@ -341,9 +349,16 @@ export class RowArena {
     this.capacity = 0;
     this.usedBytes = 0;
     this.table = new Int32Array(0);
-    for (const key of ['chunkOf', 'startOf', 'lengthOf', 'shapeOf', 'sourceOf'] as const) this[key] = new Int32Array(0);
-    this.idBytesOf = new Uint16Array(0);
-    this.lineOf = new Float64Array(0);
+    this.allocateIndex(0);
+  }
+
+  /** A fresh index of `slots` slots, every array at its narrow type. */
+  private allocateIndex(slots: number): void {
+    for (const key of ['startOf', 'lengthOf', 'shapeOf'] as const) this[key] = new Int32Array(slots);
+    this.chunkOf = new Uint16Array(slots);
+    this.idBytesOf = new Uint16Array(slots);
+    this.sourceOf = new Uint16Array(slots);
+    this.lineOf = new Uint32Array(slots);
   }
 }
 
