@@ -67,11 +67,11 @@ test('regression: a batch released before its digest was read keeps the digest o
   for (const { batch, expected } of released) t.is(batch.sha256, expected);
 });
 
-test('writeBatchFiles({ digestOffThread }) lists the digest of each file written and settles the digest of each batch', async (t) => {
+const digestsOfFiles = test.macro(async (t, releaseBodies: boolean) => {
   const made: Batch[] = [];
   batches((batch) => made.push(batch));
   const dir = mkdtempSync(join(tmpdir(), 'bulkpipe-digest-'));
-  const files = writeBatchFiles(dir, { digestOffThread: true, releaseBodies: true });
+  const files = writeBatchFiles(dir, { digestOffThread: true, releaseBodies });
   await pipeline(Readable.from([made.slice(0, 3), made.slice(3)]), files);
   t.is(files.entries.length, made.length);
   for (const [i, entry] of files.entries.entries()) {
@@ -80,6 +80,9 @@ test('writeBatchFiles({ digestOffThread }) lists the digest of each file written
     t.false(digestPending(made[i]!));
   }
 });
+
+test('writeBatchFiles({ digestOffThread }) lists the digest of each file written and settles each digest, bodies released', digestsOfFiles, true);
+test('… and with bodies not released', digestsOfFiles, false);
 
 test('FileDigests hashes files in order, names a file it cannot read, and refuses work once closed', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'bulkpipe-digest-'));

@@ -47,6 +47,7 @@ export class BatchFilesWriter extends Writable {
   private readonly digests: FileDigests | undefined;
   /** Digests being made on the helper thread, each filling in its entry (see writeBatches). */
   private readonly pendingDigests: Promise<void>[] = [];
+  private digestFailure: Error | undefined;
 
   constructor(dir: string, options: BatchFilesOptions = {}) {
     const overwrite = options.overwrite ?? false;
@@ -68,6 +69,7 @@ export class BatchFilesWriter extends Writable {
 
   private async writeBatches(batches: readonly Batch[]): Promise<void> {
     for (const batch of batches) {
+      this.throwIfDigestFailed();
       const file = batchFileName(batch.seq);
       const path = join(this.dir, file);
       try {
@@ -87,7 +89,8 @@ export class BatchFilesWriter extends Writable {
               if (this.releaseBodies) releaseBatch(batch);
             },
             (error: unknown) => {
-              throw outputError(`Cannot hash batch ${batch.seq} in ${path}`, error);
+              // Kept for the next batch or the end: a rejection waiting for _final would be an unhandled one.
+              this.digestFailure ??= outputError(`Cannot hash batch ${batch.seq} in ${path}`, error);
             },
           ),
         );
@@ -101,7 +104,12 @@ export class BatchFilesWriter extends Writable {
   override _final(callback: (error?: Error | null) => void): void {
     Promise.all(this.pendingDigests)
       .finally(() => this.closeDigests())
+      .then(() => this.throwIfDigestFailed())
       .then(() => callback(), callback);
+  }
+
+  private throwIfDigestFailed(): void {
+    if (this.digestFailure !== undefined) throw this.digestFailure;
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
