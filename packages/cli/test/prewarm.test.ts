@@ -8,13 +8,14 @@ import test from 'ava';
 import { wantsEncodeWorker } from '../src/prewarm.js';
 import { runCli, tempDir } from './run-cli.js';
 
-test('the commands that merge files on two threads prewarm the worker (--presorted too); help, stdin and --threads 1 do not', (t) => {
+test('the commands that merge files or stdin on two threads prewarm the worker (--presorted too); help and --threads 1 do not', (t) => {
   t.true(wantsEncodeWorker(['split', 'in.csv', '--out', 'o', '--id-column', 'id']));
+  t.true(wantsEncodeWorker(['split', '-', '--out', 'o']));
   t.true(wantsEncodeWorker(['run', 'in.csv', '--threads', '2']));
   t.true(wantsEncodeWorker(['validate', 'in.csv']));
   t.true(wantsEncodeWorker(['demo']));
   t.true(wantsEncodeWorker(['split', 'in.csv', '--presorted']));
-  for (const argv of [['split', '--help'], ['split', '-', '--out', 'o'], ['split', 'in.csv', '--threads', '1'], ['split', 'in.csv', '--threads=1'], ['emulator'], ['sample', '--rows', '10'], []]) {
+  for (const argv of [['split', '--help'], ['split', 'in.csv', '--threads', '1'], ['split', 'in.csv', '--threads=1'], ['emulator'], ['sample', '--rows', '10'], []]) {
     t.false(wantsEncodeWorker(argv), argv.join(' '));
   }
 });

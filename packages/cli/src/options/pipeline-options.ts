@@ -50,7 +50,7 @@ export function withPipelineOptions<T>(yargs: Argv<T>): Argv<T & PipelineArgs> {
     .option('memory', { describe: 'Memory budget of the merge by id (e.g. 256MB); past it the merge spills to --temp-dir', type: 'string' })
     .option('temp-dir', { describe: 'Where the merge spills past --memory (a private directory, removed at the end; default: the OS temp dir)', type: 'string' })
     .option('presorted', { describe: 'Input grouped by id (e.g. sorted): merge in constant memory, batches flow while reading', type: 'boolean' })
-    .option('threads', { describe: 'Threads: 2 reads, validates and encodes file inputs in a worker thread and merges a spill on both; 1 keeps one', type: 'string' })
+    .option('threads', { describe: 'Threads: 2 reads, validates and encodes file inputs and stdin in a worker thread and merges a spill on both; 1 keeps one', type: 'string' })
     .option('max-bytes', { describe: `Batch body size cap, exclusive (default ${MAX_BATCH_BYTES})`, type: 'string' })
     .option('max-rows', { describe: `Rows per batch cap (default ${MAX_BATCH_ROWS})`, type: 'string' })
     .option('max-reject-rate', { describe: 'Stop when more rows than this are rejected (5% or 0.05)', type: 'string' })

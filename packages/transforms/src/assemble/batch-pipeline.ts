@@ -52,8 +52,9 @@ export interface BatchPipelineOptions {
   batch?: Omit<BatchOptions, 'idType'>;
   /**
    * 2: parse, map, validate and encode run in a worker thread while the main thread merges and batches
-   * (parallel/), and a spill's partitions are merged on both. Applies to file inputs (merged in memory, spilled
-   * or `--presorted`); stdin, streams and iterables run on one thread. Same output either way. @default 2
+   * (parallel/), and a spill's partitions are merged on both. Applies to file inputs and stdin (`'-'`: the worker
+   * reads descriptor 0 itself), merged in memory, spilled or `--presorted`; Readables and iterables run on one
+   * thread. Same output either way. @default 2
    */
   threads?: 1 | 2;
 }
@@ -62,14 +63,14 @@ async function* readInputs(inputs: readonly ParseInput[], options: ParseOptions 
   for (const input of inputs) yield* parseRecords(input, { ...options }, ctx);
 }
 
-/** The inputs as file paths when every one is a file (the worker reads files itself); otherwise undefined. */
-function fileInputs(inputs: readonly ParseInput[]): string[] | undefined {
-  const files: string[] = [];
+/** The inputs when every one is a file path or '-' (the worker reads those itself); otherwise undefined. */
+function workerInputs(inputs: readonly ParseInput[]): string[] | undefined {
+  const paths: string[] = [];
   for (const input of inputs) {
-    if (typeof input !== 'string' || input === '-') return undefined;
-    files.push(input);
+    if (typeof input !== 'string') return undefined;
+    paths.push(input);
   }
-  return files;
+  return paths;
 }
 
 /**
@@ -99,10 +100,11 @@ export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunCo
   const onHeader = checkHeaderUpFront(options, idType)!;
   const threads = options.threads ?? DEFAULT_THREADS;
   if (threads !== 1 && threads !== 2) throw invalidOption('threads', '1 or 2', threads);
-  const files = fileInputs(options.inputs);
-  const totalBytes = files && inputBytes(files);
+  // File paths and '-' go to the encode worker, which reads stdin's descriptor itself (parallel/stdin-chunks.ts).
+  const paths = workerInputs(options.inputs);
+  const totalBytes = paths && !paths.includes('-') ? inputBytes(paths) : undefined;
   if (totalBytes !== undefined) ctx.expectInputBytes(totalBytes);
-  const threaded = threads === 2 && files !== undefined;
+  const threaded = threads === 2 && paths !== undefined;
   // Merge buffers of one batch body each: a batch is built in place in the one its first row is in (the first
   // one's rows start far enough in for that), or in a drained one (see ByteBatcher).
   const arenaChunkBytes = Math.max(HEADER_ROOM + batchOptions.maxBytes, MIN_ARENA_CHUNK_BYTES);
@@ -111,7 +113,7 @@ export async function runBatchPipeline(options: BatchPipelineOptions, ctx: RunCo
   try {
     if (threaded) {
       const { delimiter, maxRecordBytes, recordsPerChunk } = options.parse ?? {};
-      const init: EncodeWorkerInit = { inputs: files, parse: { delimiter, maxRecordBytes, recordsPerChunk }, mapping: options.mapping, validate };
+      const init: EncodeWorkerInit = { inputs: paths, parse: { delimiter, maxRecordBytes, recordsPerChunk }, mapping: options.mapping, validate };
       await pipeline(encodeInWorker(init, ctx.signal), stage, sink, { signal: ctx.signal });
     } else {
       const input = readInputs(options.inputs, { ...options.parse, onHeader }, ctx);

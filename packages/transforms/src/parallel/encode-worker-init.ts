@@ -3,7 +3,7 @@ import type { Mapping } from '../map/index.js';
 import type { ValidateOptions } from '../validate/validate-options.js';
 
 export interface EncodeWorkerInit {
-  /** File paths, read in order. */
+  /** File paths, and '-' for stdin, read in order. */
   inputs: string[];
   parse: { delimiter?: string; maxRecordBytes?: number; recordsPerChunk?: number };
   mapping: Mapping | undefined;

@@ -10,7 +10,7 @@ import type { InputRecord } from '@bulkpipe/core';
 import { RunContext } from '../run-context.js';
 import { resolveParseOptions } from '../parse/index.js';
 import type { ParseOptions } from '../parse/index.js';
-import { openInput } from '../parse/parse-input.js';
+import { defaultSourceLabel, openInput } from '../parse/parse-input.js';
 import { createSharedParseStep } from '../parse/parse-step.js';
 import { createMapStep } from '../map/index.js';
 import { RecordEncoder } from '../validate/record-encoder.js';
@@ -18,6 +18,7 @@ import { ShapeRegistry } from '../merge/row-shape.js';
 import { ChunkBuffer, META_FIELDS } from './encoded-chunk.js';
 import { FastLane } from './fast-lane.js';
 import { plainFileChunks } from './plain-file-chunks.js';
+import { stdinSource } from './stdin-chunks.js';
 import type { ChunkEvent, CreditMessage, EncodedChunk, WorkerMessage } from './encoded-chunk.js';
 import { serializeError } from './worker-threads.js';
 import { CHUNK_BYTES, CHUNK_ROWS, MAX_CHUNKS_IN_FLIGHT } from './encode-worker-init.js';
@@ -135,8 +136,9 @@ async function post(): Promise<void> {
 
 /** One input through the fast lane, which hands the parse step (and encodeOne) what it does not take itself. */
 async function readWithLane(input: string, parse: ParseOptions): Promise<void> {
-  const step = createSharedParseStep({ ...parse, sourceLabel: input, countBytes: false }, ctx);
-  const source = sourceLabels.indexOf(input);
+  const label = defaultSourceLabel(input); // 'stdin' for '-', as on one thread
+  const step = createSharedParseStep({ ...parse, sourceLabel: label, countBytes: false }, ctx);
+  const source = sourceLabels.indexOf(label);
   const lane = new FastLane({
     step,
     encoder,
@@ -155,14 +157,14 @@ async function readWithLane(input: string, parse: ParseOptions): Promise<void> {
     // (placed into the reserved table later, 5,000 rows cost ~40 ms of page faults while this thread waited).
     if (rows >= CHUNK_ROWS || buffer.rowStart >= CHUNK_BYTES || (rows > 0 && !postedRows)) await post();
   };
-  const plain = plainFileChunks(input, READ_CHUNK_BYTES);
+  const plain = input === '-' ? undefined : plainFileChunks(input, READ_CHUNK_BYTES);
   if (plain !== undefined) {
     for (const chunk of plain) {
       ctx.counters.bytesRead += chunk.length; // openInput counts the bytes it reads itself
       await feed(chunk);
     }
   } else {
-    for await (const chunk of openInput(input, input, ctx)) {
+    for await (const chunk of openInput(input === '-' ? stdinSource(READ_CHUNK_BYTES) : input, label, ctx)) {
       await feed(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     }
   }
