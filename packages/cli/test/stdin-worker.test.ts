@@ -65,3 +65,18 @@ test('regression: SIGINT stops a run whose stdin pipe stays open (the worker onc
   t.is(code, 3, stdout);
   t.false(closedByTest, 'the run ended only when its stdin was closed');
 });
+
+test('regression: stdin that is /dev/null (a cron job, or a closed stdin) is an empty input, as on one thread — not a crash on its descriptor type', async (t) => {
+  const run = (threads: string): Promise<{ code: number | null; stderr: string }> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, 'split', '-', '--out', join(work, `devnull-${threads}`), '--id-column', 'id', '--threads', threads], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  const [two, one] = [await run('2'), await run('1')];
+  t.is(one.code, 2, one.stderr);
+  t.is(two.code, one.code, two.stderr);
+  t.regex(two.stderr, /BULKPIPE_EMPTY_INPUT/);
+});

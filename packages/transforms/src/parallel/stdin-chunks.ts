@@ -3,8 +3,8 @@
  * A worker's own `process.stdin` is fed by the main thread, which would have to read and pass on every byte; the
  * main thread leaves descriptor 0 alone when stdin goes to the worker (it never touches `process.stdin` then).
  *
- * - A regular file (`bulkpipe split - < export.csv`): synchronous reads, as for any plain file — a file never
- *   blocks, and the worker has nothing else to do meanwhile.
+ * - A regular file (`bulkpipe split - < export.csv`) or a device such as /dev/null: synchronous reads, as for any
+ *   plain file — they never block for long, and the worker has nothing else to do meanwhile.
  * - A pipe or socket: a libuv handle on descriptor 0 in the worker's event loop, as `process.stdin` is on the main
  *   thread, reading into one reused buffer (`onread`) and paused until the lane has taken each chunk. A blocking
  *   read could not be interrupted: a run stopped with Ctrl-C waited, worker and process, until whatever wrote to
@@ -26,16 +26,21 @@ export type ReadInto = (buffer: Buffer) => number;
 
 const readStdin: ReadInto = (buffer) => readSync(STDIN_FD, buffer, 0, buffer.length, null);
 
-/** Stdin's bytes for openInput: a regular file's chunks (see fileChunks), or a stream over a pipe, socket or TTY. */
+/**
+ * Stdin's bytes for openInput: a stream over a TTY, the chunks of a pipe or socket (see pipeChunks), or else
+ * synchronous reads (see fileChunks) — a regular file, and devices such as the /dev/null a cron job's stdin
+ * usually is (a socket handle refuses those).
+ */
 export function stdinSource(chunkBytes: number): AsyncIterable<Buffer> | Readable {
   if (isatty(STDIN_FD)) return new ReadStream(STDIN_FD);
-  let regularFile = false;
+  let stream = false;
   try {
-    regularFile = fstatSync(STDIN_FD).isFile();
+    const stats = fstatSync(STDIN_FD);
+    stream = stats.isFIFO() || stats.isSocket();
   } catch {
-    // not a file: the socket below reports what it can
+    // unknown: read it as a file, and let the read say what is wrong
   }
-  return regularFile ? fileChunks(chunkBytes) : pipeChunks(chunkBytes);
+  return stream ? pipeChunks(chunkBytes) : fileChunks(chunkBytes);
 }
 
 /** A pipe or socket on descriptor 0, read into one buffer (copied per chunk only for gzip, see fileChunks). */
@@ -91,7 +96,7 @@ async function* pipeChunks(chunkBytes: number): AsyncGenerator<Buffer> {
 }
 
 /**
- * A regular file on descriptor 0, `chunkBytes` at most at a time. One buffer is reused while the input is not gzip
+ * A regular file (or device) on descriptor 0, `chunkBytes` at most at a time. One buffer is reused while the input is not gzip
  * (the lane copies what it keeps past a chunk); a gzip input gets a fresh one per read, as zlib holds its input
  * past the yield.
  */
