@@ -305,7 +305,7 @@ export class FastLane {
       return data[start] === LF ? start + 1 : start + 2;
     }
     if (this.mapped !== undefined) return this.encodeMappedLine(this.mapped, data, start, limit);
-    // The id's cell (unquoted: a quoted id goes to the step).
+    // The id's cell: plain, or quoted on one line without a `""` in it (exports that quote every cell).
     let p = start;
     for (let column = 0; column < this.idColumn; column++) {
       if (data[p] === QUOTE) p = quotedEnd(data, p, stop);
@@ -318,13 +318,15 @@ export class FastLane {
       }
       p++;
     }
+    const quotedId = data[p] === QUOTE;
+    if (quotedId) p++;
     const idStart = p;
     let digits = 0;
     for (;;) {
       if (p >= stop) return -1;
       const b = data[p]!;
-      if (b === delimiter || b === LF) break;
-      if (b === CR) {
+      if (quotedId ? b === QUOTE : b === delimiter || b === LF) break;
+      if (b === CR && !quotedId) {
         if (data[p + 1] !== LF) return -1; // a lone CR: the step's to split
         break;
       }
@@ -333,6 +335,13 @@ export class FastLane {
       p++;
     }
     const idEnd = p;
+    // Where the id's cell ends: its closing quote must be followed by the delimiter or the line's end (a `""`, or
+    // text after the quote, is the step's to parse).
+    const idCellEnd = quotedId ? p + 1 : p;
+    if (quotedId) {
+      const after = data[idCellEnd];
+      if (idCellEnd >= stop || (after !== delimiter && after !== LF && !(after === CR && data[idCellEnd + 1] === LF))) return -1;
+    }
     const idLength = idEnd - idStart;
     if (idLength === 0 || idLength > this.maxIdBytes || (idLength === ECID_DIGITS && digits === ECID_DIGITS)) return -1;
     if (this.pcId && !isPcIdShape(data, idStart, idEnd)) return -1; // the step warns about its shape
@@ -360,7 +369,7 @@ export class FastLane {
     for (let column = 0; ; ) {
       // Each cell leaves p at its delimiter or at the end of the line's content.
       if (column === this.idColumn) {
-        p = idEnd;
+        p = idCellEnd;
       } else {
         let o = w + 1;
         let length = 0;
