@@ -97,7 +97,7 @@ export function viaLane({ bytes, cuts, delimiter, maxRecordBytes, idType, mappin
   const emit = mapStep === undefined ? encodeOne : (record: InputRecord): void => mapStep.push(record, encodeOne);
   return settle(outcome, ctx, () => {
     const step = createSharedParseStep({ delimiter, maxRecordBytes, sourceLabel: 'in.csv', countBytes: false }, ctx);
-    const lane = new FastLane({ step, encoder, target, keep, emit, ctx, maxRecordBytes, idType, mapStep });
+    const lane = new FastLane({ step, encoder, target, keep, emit, ctx, maxRecordBytes, idType, mapStep, source: 'in.csv' });
     // The lane may keep no reference to a chunk once push returns (the file reader reuses its buffer).
     for (const piece of chunks(bytes, cuts)) {
       const scratch = Buffer.from(piece);

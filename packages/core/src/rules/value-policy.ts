@@ -56,6 +56,17 @@ const NEEDS_A_LOOK = /[,\r\n\uD800-\uDFFF]/;
  * Checks one value of `column` under a resolved policy. Fast path: one regex test and a length compare, no
  * allocation, returns the shared RULE_PASS. Empty values pass (Target ignores them; the stage drops them).
  */
+/**
+ * The warning for a value of `length` UTF-16 code units, above ATTRIBUTE_VALUE_WARN_LENGTH (the caller checks):
+ * also made by readers that measure values on bytes (the encode worker's fast lane).
+ */
+export function longValueWarning(column: string, length: number): RuleWarning {
+  return {
+    code: WarningCode.VALUE_LONG,
+    message: `value of column ${JSON.stringify(column)} has ${length} characters; Target keeps at most ${ATTRIBUTE_VALUE_WARN_LENGTH} when the same attribute comes from a page`,
+  };
+}
+
 export function checkValue(value: string, column: string, policy: ResolvedValuePolicy): ValueResult {
   if (value.length <= ATTRIBUTE_VALUE_WARN_LENGTH && !NEEDS_A_LOOK.test(value)) return RULE_PASS;
   return checkValueSlowly(value, column, policy);
@@ -96,12 +107,7 @@ function checkValueSlowly(value: string, column: string, policy: ResolvedValuePo
         break;
     }
   }
-  if (sent.length > ATTRIBUTE_VALUE_WARN_LENGTH) {
-    warnings.push({
-      code: WarningCode.VALUE_LONG,
-      message: `value of column ${JSON.stringify(column)} has ${sent.length} characters; Target keeps at most ${ATTRIBUTE_VALUE_WARN_LENGTH} when the same attribute comes from a page`,
-    });
-  }
+  if (sent.length > ATTRIBUTE_VALUE_WARN_LENGTH) warnings.push(longValueWarning(column, sent.length));
   if (sent === value) return warnings.length === 0 ? RULE_PASS : { ok: true, warnings };
   return { ok: true, value: sent, warnings };
 }

@@ -147,6 +147,7 @@ async function readWithLane(input: string, parse: ParseOptions): Promise<void> {
     emit: mapStep === undefined ? encodeOne : (record) => mapStep.push(record, encodeOne),
     mapStep,
     ctx,
+    source: label,
     maxRecordBytes: resolveParseOptions(parse).maxRecordBytes,
     idType: init.validate.idType,
   });

@@ -18,7 +18,7 @@
  * header order (no integer-like names, which a record's attributes object would list first).
  */
 import { isUtf8 } from 'node:buffer';
-import { MAX_PC_ID_LENGTH, MAX_THIRD_PARTY_ID_LENGTH } from '@bulkpipe/core';
+import { ATTRIBUTE_VALUE_WARN_LENGTH, MAX_PC_ID_LENGTH, MAX_THIRD_PARTY_ID_LENGTH, longValueWarning } from '@bulkpipe/core';
 import type { IdType, InputRecord } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
 import type { SharedParseStep } from '../parse/parse-step.js';
@@ -50,6 +50,8 @@ export interface FastLaneOptions {
   /** Receives the records the parse step emits (the slow lane). */
   readonly emit: (record: InputRecord) => void;
   readonly ctx: RunContext;
+  /** The label the input's records carry (warnings the lane raises name it). */
+  readonly source: string;
   readonly maxRecordBytes: number;
   /** The key RecordEncoder checks the ids against. @default 'thirdPartyId' */
   readonly idType?: IdType;
@@ -73,6 +75,9 @@ export class FastLane {
   private columnCount = 0;
   /** Attribute index per column (-1 for the id column). */
   private attributeOf = new Int32Array(0);
+  /** The row being encoded: the columns of its values over ATTRIBUTE_VALUE_WARN_LENGTH characters, and their lengths. */
+  private longColumns = new Int32Array(0);
+  private longUnits = new Int32Array(0);
   /** Scratch: a row's attributes past MASK_COLUMNS that have a value. */
   private wide = new Int32Array(0);
   private readonly byteClass = new Uint8Array(256);
@@ -202,6 +207,8 @@ export class FastLane {
     this.columnCount = columns.length;
     this.idColumn = columns.indexOf(plan.plan.idHeader);
     this.attributeOf = new Int32Array(columns.length).fill(-1);
+    this.longColumns = new Int32Array(columns.length);
+    this.longUnits = new Int32Array(columns.length);
     this.wide = new Int32Array(Math.max(0, plan.plan.headers.length - MASK_COLUMNS));
     plan.plan.headers.forEach((header, i) => (this.attributeOf[columns.indexOf(header)] = i));
     for (let b = 0; b < 256; b++) this.byteClass[b] = isUnreserved(b) ? COPY : ESCAPE;
@@ -364,6 +371,7 @@ export class FastLane {
     // Attributes past MASK_COLUMNS with a value, ascending (the shape key's tail, as RecordEncoder makes it).
     const wide = this.wide;
     let wideCount = 0;
+    let longCount = 0; // values over ATTRIBUTE_VALUE_WARN_LENGTH characters (see longColumns)
     let contentEnd: number; // where the line's content ends: at its LF, or the CR of its CRLF
     p = start;
     for (let column = 0; ; ) {
@@ -373,6 +381,8 @@ export class FastLane {
       } else {
         let o = w + 1;
         let length = 0;
+        const cellFrom = p;
+        let escapedQuotes = 0;
         if (data[p] === QUOTE) {
           // A quoted cell on one line: `""` is a quote; after the closing quote only the delimiter or the end.
           p++;
@@ -383,6 +393,7 @@ export class FastLane {
               if (data[p + 1] === QUOTE) {
                 o = writeEscaped(out, o, QUOTE);
                 length++;
+                escapedQuotes++;
                 p += 2;
                 continue;
               }
@@ -425,7 +436,16 @@ export class FastLane {
           }
           length = p - cellStart;
         }
-        if (length > MAX_FAST_VALUE_BYTES) return -1;
+        if (length > MAX_FAST_VALUE_BYTES) {
+          // More than 256 bytes: the rules warn when that is more than 256 characters (UTF-16 code units, as a
+          // string counts them), counted here on the bytes; the warning goes out if the row is kept.
+          const quoted = data[cellFrom] === QUOTE ? 1 : 0;
+          const units = utf16Units(data, cellFrom + quoted, p - quoted) - escapedQuotes;
+          if (units > ATTRIBUTE_VALUE_WARN_LENGTH) {
+            this.longColumns[longCount] = column;
+            this.longUnits[longCount++] = units;
+          }
+        }
         if (length > 0) {
           out[w] = COMMA;
           w = o;
@@ -445,11 +465,23 @@ export class FastLane {
     if (contentEnd - start > this.maxFastRecordBytes) return -1;
     const rawId = idBytes === idLength ? undefined : data.toString('latin1', idStart, idEnd);
     const shape = this.options.encoder.shapeOfMask(this.plan!, mask, wide, wideCount);
+    const ctx = this.options.ctx;
+    ctx.counters.read++; // as the parse step counts a record before the rules see it
+    if (longCount > 0) this.warnLong(longCount, rawId ?? data.toString('latin1', idStart, idEnd));
     this.options.keep(w, idBytes, shape.id, this.line, rawId);
-    this.options.ctx.counters.read++;
     this.fastRecords++;
     this.line++;
     return data[contentEnd] === CR ? contentEnd + 2 : contentEnd + 1;
+  }
+
+  /** The VALUE_LONG warnings of the row just encoded, as RecordEncoder raises them: in column order, before the row is kept. */
+  private warnLong(count: number, id: string): void {
+    const headers = this.plan!.plan.headers;
+    const { ctx, source } = this.options;
+    for (let i = 0; i < count; i++) {
+      const { code, message } = longValueWarning(headers[this.attributeOf[this.longColumns[i]!]!]!, this.longUnits[i]!);
+      ctx.warn({ source, line: this.line, id, code, message });
+    }
   }
 
   /** encodeLine with a mapping: the record as the map step would make it (mapped-line.ts). */
@@ -469,6 +501,16 @@ export class FastLane {
 }
 
 /** Just past the closing quote of the quoted cell opening at `p`, or `end` when it does not close before. */
+/** UTF-16 code units of the valid UTF-8 bytes `data[from, to)`: one per sequence, two for a 4-byte one. */
+function utf16Units(data: Buffer, from: number, to: number): number {
+  let units = 0;
+  for (let i = from; i < to; i++) {
+    const b = data[i]!;
+    if ((b & 0xc0) !== 0x80) units += b >= 0xf0 ? 2 : 1;
+  }
+  return units;
+}
+
 function quotedEnd(data: Buffer, p: number, end: number): number {
   let q = p + 1;
   while (q < end) {
