@@ -1,9 +1,10 @@
 /** Test helpers: run the built `bulkpipe` binary as a user would, and read its outputs. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TestFn } from 'ava';
 
 export const BIN = fileURLToPath(new URL('../bundle/bin.js', import.meta.url));
 
@@ -28,6 +29,28 @@ export function runCli(args: string[], options: { cwd?: string; stdin?: string |
 
 export function tempDir(prefix = 'bulkpipe-cli-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * A generated export of `rows` rows (`bulkpipe sample`) in a temporary folder of the test file's own: made before
+ * the file's tests, removed after them. `input` is the export, `work` the folder.
+ */
+export function sampleExportFixture(test: TestFn, rows: number, prefix: string): { work: string; input: string } {
+  const work = tempDir(prefix);
+  const input = join(work, 'export.csv');
+  test.after.always(() => rmSync(work, { recursive: true, force: true }));
+  test.before(async () => {
+    const made = await runCli(['sample', '--rows', String(rows), '--out', input]);
+    if (made.code !== 0) throw new Error(made.stderr);
+  });
+  return { work, input };
+}
+
+/** The batch files and rejects.csv of an output folder, by name, as latin1 text (to compare two runs). */
+export function batchOutputs(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const file of readdirSync(dir).filter((name) => name.startsWith('batch-') || name === 'rejects.csv')) files[file] = readFileSync(join(dir, file), 'latin1');
+  return files;
 }
 
 /**

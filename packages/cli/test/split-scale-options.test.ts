@@ -1,23 +1,10 @@
 /** `--memory` past which the merge spills, `--temp-dir`, `--presorted`: through the built binary, as a user runs them. */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { runCli, tempDir } from './run-cli.js';
+import { batchOutputs, runCli, sampleExportFixture } from './run-cli.js';
 
-const work = tempDir('bulkpipe-cli-scale-');
-const input = join(work, 'export.csv');
-test.after.always(() => rmSync(work, { recursive: true, force: true }));
-
-test.before(async () => {
-  const made = await runCli(['sample', '--rows', '20000', '--out', input]);
-  if (made.code !== 0) throw new Error(made.stderr);
-});
-
-function batchFiles(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const file of readdirSync(dir).filter((name) => name.startsWith('batch-') || name === 'rejects.csv')) files[file] = readFileSync(join(dir, file), 'latin1');
-  return files;
-}
+const { work, input } = sampleExportFixture(test, 20_000, 'bulkpipe-cli-scale-');
 
 /** Splits the export in memory and with `--memory budget`; the files must match and the temp dir end empty. */
 const spillsLikeMemory = test.macro(async (t, budget: string, name: string) => {
@@ -27,7 +14,7 @@ const spillsLikeMemory = test.macro(async (t, budget: string, name: string) => {
   const spilled = await runCli(['split', input, '--out', join(work, `spilled-${name}`), '--id-column', 'customer_id', '--memory', budget, '--temp-dir', spillDir]);
   t.is(memory.code, 0, memory.stderr);
   t.is(spilled.code, 0, spilled.stderr);
-  t.deepEqual(batchFiles(join(work, `spilled-${name}`)), batchFiles(join(work, `memory-${name}`)));
+  t.deepEqual(batchOutputs(join(work, `spilled-${name}`)), batchOutputs(join(work, `memory-${name}`)));
   t.deepEqual(readdirSync(spillDir), []);
 });
 
@@ -56,6 +43,6 @@ test('--presorted on a grouped input writes the same files as the in-memory merg
   const memory = await runCli(['split', grouped, '--out', join(work, 'g-memory'), '--id-column', 'id']);
   const presorted = await runCli(['split', grouped, '--out', join(work, 'g-presorted'), '--id-column', 'id', '--presorted']);
   t.is(presorted.code, 0, presorted.stderr);
-  t.deepEqual(batchFiles(join(work, 'g-presorted')), batchFiles(join(work, 'g-memory')));
-  t.true(memory.code === 0 && Object.keys(batchFiles(join(work, 'g-memory'))).length === 2);
+  t.deepEqual(batchOutputs(join(work, 'g-presorted')), batchOutputs(join(work, 'g-memory')));
+  t.true(memory.code === 0 && Object.keys(batchOutputs(join(work, 'g-memory'))).length === 2);
 });

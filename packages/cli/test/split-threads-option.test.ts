@@ -1,21 +1,13 @@
 /** `--threads 1|2`: the worker thread changes nothing a user can see but the time. Through the built binary. */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { runCli, tempDir } from './run-cli.js';
+import { batchOutputs, runCli, sampleExportFixture } from './run-cli.js';
 
-const work = tempDir('bulkpipe-cli-threads-');
-const input = join(work, 'export.csv');
-test.after.always(() => rmSync(work, { recursive: true, force: true }));
-
-test.before(async () => {
-  const made = await runCli(['sample', '--rows', '20000', '--out', input]);
-  if (made.code !== 0) throw new Error(made.stderr);
-});
+const { work, input } = sampleExportFixture(test, 20_000, 'bulkpipe-cli-threads-');
 
 function outputs(dir: string): Record<string, unknown> {
-  const files: Record<string, unknown> = {};
-  for (const file of readdirSync(dir).filter((name) => name.startsWith('batch-') || name === 'rejects.csv')) files[file] = readFileSync(join(dir, file), 'latin1');
+  const files: Record<string, unknown> = batchOutputs(dir);
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { batches: unknown; summary: { counters: unknown } };
   files['manifest batches'] = manifest.batches;
   files['manifest counters'] = manifest.summary.counters;

@@ -4,26 +4,13 @@
  * spilled, and `--presorted`.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import test from 'ava';
-import { BIN, runCli, tempDir } from './run-cli.js';
+import { BIN, batchOutputs, runCli, sampleExportFixture } from './run-cli.js';
 
-const work = tempDir('bulkpipe-cli-stdin-');
-const input = join(work, 'export.csv');
-test.after.always(() => rmSync(work, { recursive: true, force: true }));
-
-test.before(async () => {
-  const made = await runCli(['sample', '--rows', '20000', '--out', input]);
-  if (made.code !== 0) throw new Error(made.stderr);
-});
-
-function outputs(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const file of readdirSync(dir).filter((name) => name.startsWith('batch-') || name === 'rejects.csv')) files[file] = readFileSync(join(dir, file), 'latin1');
-  return files;
-}
+const { work, input } = sampleExportFixture(test, 20_000, 'bulkpipe-cli-stdin-');
 
 const sameAsOneThread = test.macro(async (t, name: string, gzip: boolean, extra: readonly string[]) => {
   const bytes = readFileSync(input);
@@ -33,9 +20,9 @@ const sameAsOneThread = test.macro(async (t, name: string, gzip: boolean, extra:
   const one = await runCli(['split', '-', '--out', join(work, `${name}-one`), ...args, '--threads', '1'], { stdin });
   t.is(worker.code, 0, worker.stderr);
   t.is(one.code, 0, one.stderr);
-  const files = outputs(join(work, `${name}-two`));
+  const files = batchOutputs(join(work, `${name}-two`));
   t.true(Object.keys(files).length > 5);
-  t.deepEqual(files, outputs(join(work, `${name}-one`)));
+  t.deepEqual(files, batchOutputs(join(work, `${name}-one`)));
   t.regex(files['rejects.csv']!, /,stdin,/); // the rows' source, as on one thread
 });
 
