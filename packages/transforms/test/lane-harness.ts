@@ -2,7 +2,7 @@
  * Runs one input through the encode worker's fast lane, and through the parse step (+ map step) + RecordEncoder
  * it stands in for, collecting what each produced: the lane differential tests compare the two.
  */
-import type { IdType, InputRecord, RejectedRow, RowWarning } from '@bulkpipe/core';
+import type { IdType, InputRecord, RejectedRow, RowWarning, ValuePolicy } from '@bulkpipe/core';
 import { RunContext } from '../src/run-context.js';
 import { createParseStep, createSharedParseStep } from '../src/parse/parse-step.js';
 import { RecordEncoder } from '../src/validate/record-encoder.js';
@@ -29,16 +29,18 @@ export interface Case {
   /** Records are mapped before they are encoded; the id column is then `idColumn` (else `id`). */
   mapping?: Mapping;
   idColumn?: string;
+  /** What the rules do with a comma, CR or LF in a value. @default reject */
+  valuePolicy?: ValuePolicy;
 }
 
-function harness(idType: IdType, idColumn = 'id'): { ctx: RunContext; outcome: Outcome; encoder: RecordEncoder; target: ChunkBuffer; shapes: ShapeRegistry; keep: (end: number, idBytes: number, shape: number, line: number, rawId: string | undefined) => void; encodeOne: (record: InputRecord) => void } {
+function harness(idType: IdType, idColumn = 'id', valuePolicy?: ValuePolicy): { ctx: RunContext; outcome: Outcome; encoder: RecordEncoder; target: ChunkBuffer; shapes: ShapeRegistry; keep: (end: number, idBytes: number, shape: number, line: number, rawId: string | undefined) => void; encodeOne: (record: InputRecord) => void } {
   const ctx = new RunContext({ enforceRejectRate: false });
   const outcome: Outcome = { rows: [], rejects: [], warnings: [], read: 0, error: undefined };
   ctx.events.on('reject', (row) => outcome.rejects.push({ ...row, fields: row.fields === undefined ? undefined : { ...row.fields } }));
   ctx.events.on('warning', (warning) => outcome.warnings.push(warning));
   const shapes = new ShapeRegistry();
   const target = new ChunkBuffer(64);
-  const encoder = new RecordEncoder({ idColumn, idType }, ctx, target, shapes);
+  const encoder = new RecordEncoder({ idColumn, idType, valuePolicy }, ctx, target, shapes);
   const keep = (end: number, idBytes: number, shape: number, line: number, rawId: string | undefined): void => {
     outcome.rows.push({ bytes: target.buf.toString('latin1', target.rowStart, end), idBytes, shape: shapes.shapes[shape]!.names, line, rawId });
     target.rowStart = end;
@@ -77,8 +79,8 @@ function settle(outcome: Outcome, ctx: RunContext, run: () => void): Outcome {
   return outcome;
 }
 
-export function viaStep({ bytes, cuts, delimiter, maxRecordBytes, idType, mapping, idColumn }: Case): Outcome {
-  const { ctx, outcome, encodeOne } = harness(idType, idColumn);
+export function viaStep({ bytes, cuts, delimiter, maxRecordBytes, idType, mapping, idColumn, valuePolicy }: Case): Outcome {
+  const { ctx, outcome, encodeOne } = harness(idType, idColumn, valuePolicy);
   const mapStep = mapping === undefined ? undefined : createMapStep(mapping, ctx);
   const emit = mapStep === undefined ? encodeOne : (record: InputRecord): void => mapStep.push(record, encodeOne);
   return settle(outcome, ctx, () => {
@@ -91,8 +93,8 @@ export function viaStep({ bytes, cuts, delimiter, maxRecordBytes, idType, mappin
 /** Records the lane took itself, over every viaLane call (tests check they are not vacuous). */
 export const laneStats = { fastRecords: 0 };
 
-export function viaLane({ bytes, cuts, delimiter, maxRecordBytes, idType, mapping, idColumn }: Case): Outcome {
-  const { ctx, outcome, encoder, target, keep, encodeOne } = harness(idType, idColumn);
+export function viaLane({ bytes, cuts, delimiter, maxRecordBytes, idType, mapping, idColumn, valuePolicy }: Case): Outcome {
+  const { ctx, outcome, encoder, target, keep, encodeOne } = harness(idType, idColumn, valuePolicy);
   const mapStep = mapping === undefined ? undefined : createMapStep(mapping, ctx);
   const emit = mapStep === undefined ? encodeOne : (record: InputRecord): void => mapStep.push(record, encodeOne);
   return settle(outcome, ctx, () => {

@@ -56,6 +56,19 @@ const NEEDS_A_LOOK = /[,\r\n\uD800-\uDFFF]/;
  * Checks one value of `column` under a resolved policy. Fast path: one regex test and a length compare, no
  * allocation, returns the shared RULE_PASS. Empty values pass (Target ignores them; the stage drops them).
  */
+/** The warning for `count` commas, CR or LF replaced by `replacement` in a value (policy `replace`). */
+export function charsReplacedWarning(column: string, count: number, replacement: string): RuleWarning {
+  return {
+    code: WarningCode.VALUE_CHARS_REPLACED,
+    message: `${count} comma/CR/LF character${count === 1 ? '' : 's'} in column ${JSON.stringify(column)} replaced by ${JSON.stringify(replacement)}`,
+  };
+}
+
+/** The warning for a value dropped (policy `drop`) whose first comma, CR or LF is `charCode`. */
+export function valueDroppedWarning(column: string, charCode: number): RuleWarning {
+  return { code: WarningCode.VALUE_DROPPED, message: `value of column ${JSON.stringify(column)} dropped: it contains ${describeChar(charCode)}` };
+}
+
 /**
  * The warning for a value of `length` UTF-16 code units, above ATTRIBUTE_VALUE_WARN_LENGTH (the caller checks):
  * also made by readers that measure values on bytes (the encode worker's fast lane).
@@ -95,15 +108,12 @@ function checkValueSlowly(value: string, column: string, policy: ResolvedValuePo
           count++;
           return policy.replacement;
         });
-        warnings.push({
-          code: WarningCode.VALUE_CHARS_REPLACED,
-          message: `${count} comma/CR/LF character${count === 1 ? '' : 's'} in column ${JSON.stringify(column)} replaced by ${JSON.stringify(policy.replacement)}`,
-        });
+        warnings.push(charsReplacedWarning(column, count, policy.replacement));
         break;
       }
       case 'drop':
         sent = '';
-        warnings.push({ code: WarningCode.VALUE_DROPPED, message: `value of column ${JSON.stringify(column)} dropped: it contains ${what}` });
+        warnings.push(valueDroppedWarning(column, value.charCodeAt(first)));
         break;
     }
   }

@@ -18,7 +18,7 @@
  * header order (no integer-like names, which a record's attributes object would list first).
  */
 import { isUtf8 } from 'node:buffer';
-import { ATTRIBUTE_VALUE_WARN_LENGTH, MAX_PC_ID_LENGTH, MAX_THIRD_PARTY_ID_LENGTH, longValueWarning } from '@bulkpipe/core';
+import { ATTRIBUTE_VALUE_WARN_LENGTH, MAX_PC_ID_LENGTH, MAX_THIRD_PARTY_ID_LENGTH, charsReplacedWarning, longValueWarning, percentEncode, valueDroppedWarning } from '@bulkpipe/core';
 import type { IdType, InputRecord } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
 import type { SharedParseStep } from '../parse/parse-step.js';
@@ -39,6 +39,9 @@ const FIELD_END = 2;
 const NOT_FAST = 3;
 const LINE_END = 4;
 const CARRIAGE_RETURN = 5;
+
+/** The warnings the lane raises for a value, as the rules word them (see FastLane.warn). */
+const WarningKind = { REPLACED: 0, DROPPED: 1, LONG: 2 } as const;
 
 export interface FastLaneOptions {
   readonly step: SharedParseStep;
@@ -75,9 +78,19 @@ export class FastLane {
   private columnCount = 0;
   /** Attribute index per column (-1 for the id column). */
   private attributeOf = new Int32Array(0);
-  /** The row being encoded: the columns of its values over ATTRIBUTE_VALUE_WARN_LENGTH characters, and their lengths. */
-  private longColumns = new Int32Array(0);
-  private longUnits = new Int32Array(0);
+  /**
+   * The warnings of the row being encoded, raised once it is kept, in the order RecordEncoder raises them: per
+   * column, its kind (see WarningKind), column and number (commas replaced, the dropped character, characters).
+   */
+  private warnKind = new Int32Array(0);
+  private warnColumn = new Int32Array(0);
+  private warnNumber = new Int32Array(0);
+  /** The value policy's action for a comma inside a value (CR and LF make a record the step's anyway). */
+  private commaAction: 'reject' | 'replace' | 'drop' = 'reject';
+  /** Policy `replace`: the replacement, percent-encoded, and its UTF-8 bytes and UTF-16 code units. */
+  private replacementEncoded = Buffer.alloc(0);
+  private replacementBytes = 0;
+  private replacementUnits = 0;
   /** Scratch: a row's attributes past MASK_COLUMNS that have a value. */
   private wide = new Int32Array(0);
   private readonly byteClass = new Uint8Array(256);
@@ -207,8 +220,15 @@ export class FastLane {
     this.columnCount = columns.length;
     this.idColumn = columns.indexOf(plan.plan.idHeader);
     this.attributeOf = new Int32Array(columns.length).fill(-1);
-    this.longColumns = new Int32Array(columns.length);
-    this.longUnits = new Int32Array(columns.length);
+    // At most two warnings a value: its commas replaced or the value dropped, then its length.
+    this.warnKind = new Int32Array(2 * columns.length);
+    this.warnColumn = new Int32Array(2 * columns.length);
+    this.warnNumber = new Int32Array(2 * columns.length);
+    const policy = encoder.valuePolicy;
+    this.commaAction = policy.onForbiddenChars;
+    this.replacementEncoded = Buffer.from(percentEncode(policy.replacement), 'latin1');
+    this.replacementBytes = Buffer.byteLength(policy.replacement);
+    this.replacementUnits = policy.replacement.length;
     this.wide = new Int32Array(Math.max(0, plan.plan.headers.length - MASK_COLUMNS));
     plan.plan.headers.forEach((header, i) => (this.attributeOf[columns.indexOf(header)] = i));
     for (let b = 0; b < 256; b++) this.byteClass[b] = isUnreserved(b) ? COPY : ESCAPE;
@@ -371,7 +391,7 @@ export class FastLane {
     // Attributes past MASK_COLUMNS with a value, ascending (the shape key's tail, as RecordEncoder makes it).
     const wide = this.wide;
     let wideCount = 0;
-    let longCount = 0; // values over ATTRIBUTE_VALUE_WARN_LENGTH characters (see longColumns)
+    let warnCount = 0; // the row's warnings so far (see warnKind)
     let contentEnd: number; // where the line's content ends: at its LF, or the CR of its CRLF
     p = start;
     for (let column = 0; ; ) {
@@ -383,6 +403,7 @@ export class FastLane {
         let length = 0;
         const cellFrom = p;
         let escapedQuotes = 0;
+        let commas = 0; // commas in the value, under policy replace or drop
         if (data[p] === QUOTE) {
           // A quoted cell on one line: `""` is a quote; after the closing quote only the delimiter or the end.
           p++;
@@ -405,8 +426,12 @@ export class FastLane {
               out[o++] = b;
             } else if (kind === ESCAPE || (kind === FIELD_END && b !== COMMA)) {
               o = writeEscaped(out, o, b); // another delimiter is data inside quotes
+            } else if (b === COMMA && this.commaAction !== 'reject') {
+              o = this.replaceComma(out, o);
+              commas++;
+              length += this.replacementBytes - 1;
             } else {
-              return -1; // a comma, NUL, CR or LF (a value on several lines): the rules' to judge
+              return -1; // a comma (policy reject), NUL, CR or LF (a value on several lines): the rules' to judge
             }
             length++;
             p++;
@@ -429,21 +454,35 @@ export class FastLane {
             } else if (kind === CARRIAGE_RETURN) {
               if (data[p + 1] !== LF) return -1; // a lone CR: the step's to split
               break;
+            } else if (b === COMMA && this.commaAction !== 'reject') {
+              o = this.replaceComma(out, o);
+              commas++;
             } else {
-              return -1; // a comma or NUL: the value policy and the parser's flaws are the rules' to apply
+              return -1; // a comma (policy reject) or NUL: the rules' to apply
             }
             p++;
           }
-          length = p - cellStart;
+          length = p - cellStart + commas * (this.replacementBytes - 1);
+        }
+        if (commas > 0) {
+          // Policy replace: the commas were written as the replacement; drop: the value is not sent.
+          this.warnKind[warnCount] = this.commaAction === 'drop' ? WarningKind.DROPPED : WarningKind.REPLACED;
+          this.warnColumn[warnCount] = column;
+          this.warnNumber[warnCount++] = this.commaAction === 'drop' ? COMMA : commas;
+          if (this.commaAction === 'drop') {
+            o = w + 1;
+            length = 0;
+          }
         }
         if (length > MAX_FAST_VALUE_BYTES) {
           // More than 256 bytes: the rules warn when that is more than 256 characters (UTF-16 code units, as a
           // string counts them), counted here on the bytes; the warning goes out if the row is kept.
           const quoted = data[cellFrom] === QUOTE ? 1 : 0;
-          const units = utf16Units(data, cellFrom + quoted, p - quoted) - escapedQuotes;
+          const units = utf16Units(data, cellFrom + quoted, p - quoted) - escapedQuotes + commas * (this.replacementUnits - 1);
           if (units > ATTRIBUTE_VALUE_WARN_LENGTH) {
-            this.longColumns[longCount] = column;
-            this.longUnits[longCount++] = units;
+            this.warnKind[warnCount] = WarningKind.LONG;
+            this.warnColumn[warnCount] = column;
+            this.warnNumber[warnCount++] = units;
           }
         }
         if (length > 0) {
@@ -467,19 +506,34 @@ export class FastLane {
     const shape = this.options.encoder.shapeOfMask(this.plan!, mask, wide, wideCount);
     const ctx = this.options.ctx;
     ctx.counters.read++; // as the parse step counts a record before the rules see it
-    if (longCount > 0) this.warnLong(longCount, rawId ?? data.toString('latin1', idStart, idEnd));
+    if (warnCount > 0) this.warn(warnCount, rawId ?? data.toString('latin1', idStart, idEnd));
     this.options.keep(w, idBytes, shape.id, this.line, rawId);
     this.fastRecords++;
     this.line++;
     return data[contentEnd] === CR ? contentEnd + 2 : contentEnd + 1;
   }
 
-  /** The VALUE_LONG warnings of the row just encoded, as RecordEncoder raises them: in column order, before the row is kept. */
-  private warnLong(count: number, id: string): void {
+  /** Policy replace or drop: the replacement of a comma at `o` (nothing for drop: the value goes); the write end. */
+  private replaceComma(out: Buffer, o: number): number {
+    if (this.commaAction === 'drop') return o;
+    return o + this.replacementEncoded.copy(out, o);
+  }
+
+  /** The warnings of the row just encoded, as RecordEncoder raises them: in column order, before the row is kept. */
+  private warn(count: number, id: string): void {
     const headers = this.plan!.plan.headers;
     const { ctx, source } = this.options;
+    const replacement = this.options.encoder.valuePolicy.replacement;
     for (let i = 0; i < count; i++) {
-      const { code, message } = longValueWarning(headers[this.attributeOf[this.longColumns[i]!]!]!, this.longUnits[i]!);
+      const header = headers[this.attributeOf[this.warnColumn[i]!]!]!;
+      const number = this.warnNumber[i]!;
+      const kind = this.warnKind[i]!;
+      const { code, message } =
+        kind === WarningKind.REPLACED
+          ? charsReplacedWarning(header, number, replacement)
+          : kind === WarningKind.DROPPED
+            ? valueDroppedWarning(header, number)
+            : longValueWarning(header, number);
       ctx.warn({ source, line: this.line, id, code, message });
     }
   }

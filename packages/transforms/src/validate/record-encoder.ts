@@ -8,7 +8,7 @@
  * in the order ProfileRow.attributes would list them. Which names have values is the row's shape.
  */
 import { ErrorCode, MAX_ENCODED_BYTES_PER_UNIT, checkId, checkValue, percentEncodeInto } from '@bulkpipe/core';
-import type { InputRecord, RuleWarning } from '@bulkpipe/core';
+import type { InputRecord, ResolvedValuePolicy, RuleWarning } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
 import type { RowArena } from '../merge/row-arena.js';
 import type { RowShape, ShapeRegistry } from '../merge/row-shape.js';
@@ -51,7 +51,8 @@ export interface EncodedRowInfo {
 export class RecordEncoder {
   private readonly idType;
   private readonly idColumn;
-  private readonly valuePolicy;
+  /** What is done with a comma, CR or LF in a value (the fast lane applies it too). */
+  readonly valuePolicy: ResolvedValuePolicy;
   private readonly plans = new WeakMap<readonly string[], EncodePlan>();
   private lastColumns: readonly string[] | undefined;
   private lastPlan: EncodePlan | undefined;
