@@ -54,6 +54,23 @@ test('a run interrupted after two accepted batches resumes by sending exactly th
   t.true(replay.finished);
 });
 
+const journalLeftBeforeRunStart = test.macro(async (t, left: string) => {
+  const { server, input, journalPath } = await journaledRun(t, 25);
+  await writeFile(journalPath, left);
+  const report = await runUpload(fastRun(server, input, { journalPath }), context());
+  t.is(report.outcome, 'complete');
+  t.false(report.resumed);
+  const replay = await readJournal(journalPath);
+  t.is(replay.runs, 1);
+  t.is(replay.tornTail, undefined);
+  t.true(replay.finished);
+});
+
+// A crash between creating the journal and writing its run-start record (the CLI's crash-resume test hit it with a
+// SIGKILL at a seeded moment): nothing was sent, so the next run starts afresh instead of calling the journal corrupt.
+test('regression: an empty journal (a run killed before its run-start record) starts afresh', journalLeftBeforeRunStart, '');
+test('regression: a journal holding only a torn run-start record starts afresh', journalLeftBeforeRunStart, '{"type":"run-start","runId":"4f1');
+
 /**
  * Runs an upload whose second submission takes `latencyMs` to answer and stops it 50 ms into that call:
  * gracefully (the run's signal) or hard (`forceSignal` too, like a second SIGINT or a crash).

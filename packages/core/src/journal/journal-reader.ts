@@ -53,13 +53,26 @@ export interface JournalReplay {
 }
 
 export async function readJournal(path: string): Promise<JournalReplay> {
-  let text: string;
+  return replayJournal(await readJournalText(path), path);
+}
+
+/**
+ * The journal at `path`, or undefined when it holds no record at all (empty, or only a torn first line): a run
+ * killed between creating its journal and writing its run-start record sent nothing, so there is nothing to
+ * resume — the next run starts afresh there (JournalWriter.open cuts the torn line). Anything else as readJournal.
+ */
+export async function readStartedJournal(path: string): Promise<JournalReplay | undefined> {
+  const text = await readJournalText(path);
+  if (!text.includes('\n') && parseLine(text) === undefined) return undefined;
+  return replayJournal(text, path);
+}
+
+async function readJournalText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
     throw new BulkpipeError(ErrorCode.INPUT_UNREADABLE, `Cannot read the journal ${path}: ${(error as Error).message}`, { source: path }, { cause: error });
   }
-  return replayJournal(text, path);
 }
 
 interface MutableBatch {

@@ -16,7 +16,7 @@ import {
   configurationHash,
   fingerprintInput,
   invalidOption,
-  readJournal,
+  readStartedJournal,
 } from '@bulkpipe/core';
 import type { ApiVersion, Clock, InputFingerprint, JournalReplay, Random, RetryPolicyOptions, RunOutcome, TargetClientOptions, Timers } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
@@ -207,8 +207,9 @@ export async function runUpload(options: UploadRunOptions, ctx: RunContext): Pro
   const journalPath = dryRun ? undefined : options.journalPath;
   if (journalPath !== undefined) {
     inputs = await fingerprintInputs(options.inputs);
-    if (await exists(journalPath)) {
-      replay = await readJournal(journalPath);
+    // A journal with no record yet is a run killed before its run-start: nothing was sent, it starts afresh.
+    if (await exists(journalPath)) replay = await readStartedJournal(journalPath);
+    if (replay !== undefined) {
       if (inputs.some((print) => print.headSha256 === NO_FINGERPRINT) || replay.runStart.inputs.some((print) => print.headSha256 === NO_FINGERPRINT)) {
         throw new BulkpipeError(ErrorCode.RESUME_MISMATCH, `Cannot resume ${journalPath}: stdin and stream inputs cannot be fingerprinted, so bulkpipe cannot prove the batches are the same. Run from files, or start a new journal.`);
       }
