@@ -1,15 +1,19 @@
 /**
  * The encode worker's fast lane: plain records go from the input's bytes straight to percent-encoded row bytes,
  * in one pass per line, with no decoded text, cell strings or record objects in between. Everything else — the
- * header, values on several lines, anything a rule could reject or warn about, invalid UTF-8 — goes, as whole
- * records, to the parse step and RecordEncoder, so every reject, warning and error is theirs, word for word.
+ * header, values on several lines, anything a rule could reject, most it could warn about, invalid UTF-8 — goes,
+ * as whole records, to the parse step and RecordEncoder, so every reject, warning and error is theirs, word for
+ * word.
  *
  * A record takes the fast lane only when the answer is certain without the rules: on one line (quoted cells
- * allowed, `""` inside them), no lone CR, no NUL, no comma in a value, no value over 256 bytes (so none over
- * 256 characters), the id unquoted, 1–256 printable ASCII bytes without `+ / ,` (so no whitespace to trim,
- * nothing to reject) and not 38 digits (an ECID) — for pcId keys at most 128 bytes and in the shape of a Target
- * visitor id (pc-id-shape.ts: nothing to warn about) —, no more cells than the header. Its bytes are then
- * exactly RecordEncoder's: UTF-8 percent-encoded byte by byte.
+ * allowed, `""` inside them), no lone CR, no NUL, no comma in a value unless the value policy replaces or drops
+ * it, the id (quoted or not) 1–256 printable ASCII bytes without `+ / ,` (so no whitespace to trim, nothing to
+ * reject) and not 38 digits (an ECID) — for pcId keys at most 128 bytes and in the shape of a Target visitor id
+ * (pc-id-shape.ts: nothing to warn about) —, no more cells than the header. Its bytes are then exactly
+ * RecordEncoder's: UTF-8 percent-encoded byte by byte. The warnings such a record can still earn — commas
+ * replaced or a value dropped (policy replace or drop), a value over 256 characters — the lane raises itself with
+ * the rules' own words (core's charsReplacedWarning, valueDroppedWarning, longValueWarning), where and in the
+ * order RecordEncoder would.
  *
  * The lane shares the input with the parse step (parse/parse-step.ts SharedParseStep): the step reads the start
  * of the input (BOM, header, delimiter), the lane takes over at the first record boundary once RecordEncoder has
@@ -554,7 +558,6 @@ export class FastLane {
   }
 }
 
-/** Just past the closing quote of the quoted cell opening at `p`, or `end` when it does not close before. */
 /** UTF-16 code units of the valid UTF-8 bytes `data[from, to)`: one per sequence, two for a 4-byte one. */
 function utf16Units(data: Buffer, from: number, to: number): number {
   let units = 0;
@@ -565,6 +568,7 @@ function utf16Units(data: Buffer, from: number, to: number): number {
   return units;
 }
 
+/** Just past the closing quote of the quoted cell opening at `p`, or `end` when it does not close before. */
 function quotedEnd(data: Buffer, p: number, end: number): number {
   let q = p + 1;
   while (q < end) {
