@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
-import type { IdType } from '@bulkpipe/core';
+import type { IdType, ValuePolicy } from '@bulkpipe/core';
 import { VALUE_TRANSFORMS } from '../src/map/value-transforms.js';
 import type { ValueTransform } from '../src/map/value-transforms.js';
 import type { ColumnRule, Mapping } from '../src/map/mapping.js';
@@ -70,8 +70,14 @@ const mappedCase = fc
     cuts: fc.array(fc.nat(600), { minLength: 1, maxLength: 8 }),
     idType: fc.constantFrom<IdType>('thirdPartyId', 'thirdPartyId', 'pcId'),
     seed: fc.nat(),
+    // Commas in values: rejected (the default), replaced (by replacements of other lengths) or dropped.
+    valuePolicy: fc.oneof(
+      { weight: 2, arbitrary: fc.constant(undefined) },
+      { weight: 2, arbitrary: fc.constantFrom(' ', '', 'é', '😀').map((replacement): ValuePolicy => ({ onForbiddenChars: 'replace', replacement })) },
+      { weight: 1, arbitrary: fc.constant<ValuePolicy>({ onForbiddenChars: 'drop' }) },
+    ),
   })
-  .chain(({ columns, idAt, delimiter, rows, cuts, idType }) => {
+  .chain(({ columns, idAt, delimiter, rows, cuts, idType, valuePolicy }) => {
     const names = Array.from({ length: columns }, (_unused, i) => (i === idAt % columns ? 'id' : `c${i}`));
     let text = `${names.join(delimiter)}\n`;
     for (const [cells, ending, rowId, short] of rows) {
@@ -80,7 +86,7 @@ const mappedCase = fc
       text += `${(short === 0 ? full.slice(0, Math.max(1, columns - 1)) : full).join(delimiter)}${ending}`;
     }
     return mappingFor(names).map(
-      (mapping): Case => ({ bytes: Buffer.from(text), cuts, delimiter, maxRecordBytes: 16 * 1024 * 1024, idType, mapping, idColumn: 'key' }),
+      (mapping): Case => ({ bytes: Buffer.from(text), cuts, delimiter, maxRecordBytes: 16 * 1024 * 1024, idType, mapping, idColumn: 'key', valuePolicy }),
     );
   });
 
@@ -123,6 +129,36 @@ test('a CRM export keyed by hashed e-mail goes through the lane with the rows of
   // São  Paulo: collapseWhitespace declines non-ASCII values, so those 334 rows take the step (as does the first chunk).
   const fast = laneStats.fastRecords - before;
   t.true(fast > 2600 && fast <= 3000 - 334, `${fast} records through the lane`);
+});
+
+test('with a mapping, long values and commas under --on-forbidden-chars replace or drop stay on the lane, with the rules\' warnings', (t) => {
+  const lines = ['id,Email,Address,Notes'];
+  for (let i = 0; i < 2000; i++) {
+    const address = i % 2 === 0 ? `"Main Street ${i}, Apt ${i % 7}"` : `Main Street ${i}`;
+    const notes = i % 5 === 0 ? `"${'long, '.repeat(50)}end"` : i % 4 === 0 ? 'x'.repeat(300) : 'short';
+    lines.push(`c-${i},User${i}@Example.com,${address},${notes}`);
+  }
+  const mapping: Mapping = {
+    label: 'mapping',
+    idColumn: 'thirdPartyId',
+    columns: [
+      { column: 'Email', keep: true, rename: 'thirdPartyId', transforms: ['trim', 'lowercase', 'sha256'] },
+      { column: 'Address', keep: true, rename: 'address', transforms: ['trim'] },
+      { column: 'Notes', keep: true, rename: 'notes', transforms: [] },
+    ],
+    otherColumns: 'drop',
+    derive: [],
+    constants: [],
+  };
+  for (const valuePolicy of [{ onForbiddenChars: 'replace', replacement: '😀' }, { onForbiddenChars: 'drop' }] satisfies ValuePolicy[]) {
+    const input: Case = { bytes: Buffer.from(`${lines.join('\n')}\n`), cuts: [600, 40_000], delimiter: undefined, maxRecordBytes: 16 * 1024 * 1024, idType: 'thirdPartyId', mapping, idColumn: 'thirdPartyId', valuePolicy };
+    const before = laneStats.fastRecords;
+    const lane = viaLane(input);
+    t.deepEqual(lane, viaStep(input), valuePolicy.onForbiddenChars);
+    t.true(lane.warnings.length > 1000);
+    // All but the first chunk's (the parse step reads the input's start): the rest took the lane.
+    t.true(laneStats.fastRecords - before > 1950, `${laneStats.fastRecords - before} of 2000 through the lane`);
+  }
 });
 
 test('a mapping onto more than 30 attribute columns goes through the lane with the shapes RecordEncoder makes', (t) => {

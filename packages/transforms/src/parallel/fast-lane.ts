@@ -22,13 +22,14 @@
  * header order (no integer-like names, which a record's attributes object would list first).
  */
 import { isUtf8 } from 'node:buffer';
-import { ATTRIBUTE_VALUE_WARN_LENGTH, MAX_PC_ID_LENGTH, MAX_THIRD_PARTY_ID_LENGTH, charsReplacedWarning, longValueWarning, percentEncode, valueDroppedWarning } from '@bulkpipe/core';
+import { MAX_PC_ID_LENGTH, MAX_THIRD_PARTY_ID_LENGTH } from '@bulkpipe/core';
 import type { IdType, InputRecord } from '@bulkpipe/core';
 import type { RunContext } from '../run-context.js';
 import type { SharedParseStep } from '../parse/parse-step.js';
 import { MASK_COLUMNS } from '../validate/record-encoder.js';
 import type { EncodePlan, EncodeTarget, RecordEncoder } from '../validate/record-encoder.js';
 import { isPcIdShape } from './pc-id-shape.js';
+import { LaneCommaPolicy, LaneWarnings, utf16Units } from './lane-warnings.js';
 import { MappedLine } from './mapped-line.js';
 import type { MapStep } from '../map/map-step.js';
 import { COMMA, CR, ECID_DIGITS, FAST_ID_BYTE, LF, MAX_FAST_VALUE_BYTES, QUOTE, isUnreserved, writeEscaped } from './lane-bytes.js';
@@ -43,9 +44,6 @@ const FIELD_END = 2;
 const NOT_FAST = 3;
 const LINE_END = 4;
 const CARRIAGE_RETURN = 5;
-
-/** The warnings the lane raises for a value, as the rules word them (see FastLane.warn). */
-const WarningKind = { REPLACED: 0, DROPPED: 1, LONG: 2 } as const;
 
 export interface FastLaneOptions {
   readonly step: SharedParseStep;
@@ -82,19 +80,10 @@ export class FastLane {
   private columnCount = 0;
   /** Attribute index per column (-1 for the id column). */
   private attributeOf = new Int32Array(0);
-  /**
-   * The warnings of the row being encoded, raised once it is kept, in the order RecordEncoder raises them: per
-   * column, its kind (see WarningKind), column and number (commas replaced, the dropped character, characters).
-   */
-  private warnKind = new Int32Array(0);
-  private warnColumn = new Int32Array(0);
-  private warnNumber = new Int32Array(0);
-  /** The value policy's action for a comma inside a value (CR and LF make a record the step's anyway). */
-  private commaAction: 'reject' | 'replace' | 'drop' = 'reject';
-  /** Policy `replace`: the replacement, percent-encoded, and its UTF-8 bytes and UTF-16 code units. */
-  private replacementEncoded = Buffer.alloc(0);
-  private replacementBytes = 0;
-  private replacementUnits = 0;
+  /** What the rules do with a comma in a value, as the lane applies it (lane-warnings.ts). */
+  private commaPolicy: LaneCommaPolicy | undefined;
+  /** The warnings of the row being encoded, raised once it is kept. */
+  private warnings = new LaneWarnings(0);
   /** Scratch: a row's attributes past MASK_COLUMNS that have a value. */
   private wide = new Int32Array(0);
   private readonly byteClass = new Uint8Array(256);
@@ -214,9 +203,12 @@ export class FastLane {
     this.maxFastRecordBytes = Math.min(MAX_FAST_RECORD_BYTES, this.options.maxRecordBytes);
     this.plan = plan;
     this.delimiterByte = code;
+    const commaPolicy = new LaneCommaPolicy(encoder.valuePolicy);
+    this.commaPolicy = commaPolicy;
+    this.warnings = new LaneWarnings(plan.plan.headers.length);
     if (mapPlan !== undefined) {
       // The mapped line encoder locates the input's cells itself; the plan's names are the mapped ones.
-      const options = { maxIdBytes: this.maxIdBytes, pcId: this.pcId, delimiter: code, maxRecordBytes: this.maxFastRecordBytes };
+      const options = { maxIdBytes: this.maxIdBytes, pcId: this.pcId, delimiter: code, maxRecordBytes: this.maxFastRecordBytes, commaPolicy, warnings: this.warnings };
       this.mapped = MappedLine.compile(mapPlan, plan.plan, columns, options);
       if (this.mapped === undefined) this.mode = 'slow';
       return this.mapped !== undefined;
@@ -224,15 +216,6 @@ export class FastLane {
     this.columnCount = columns.length;
     this.idColumn = columns.indexOf(plan.plan.idHeader);
     this.attributeOf = new Int32Array(columns.length).fill(-1);
-    // At most two warnings a value: its commas replaced or the value dropped, then its length.
-    this.warnKind = new Int32Array(2 * columns.length);
-    this.warnColumn = new Int32Array(2 * columns.length);
-    this.warnNumber = new Int32Array(2 * columns.length);
-    const policy = encoder.valuePolicy;
-    this.commaAction = policy.onForbiddenChars;
-    this.replacementEncoded = Buffer.from(percentEncode(policy.replacement), 'latin1');
-    this.replacementBytes = Buffer.byteLength(policy.replacement);
-    this.replacementUnits = policy.replacement.length;
     this.wide = new Int32Array(Math.max(0, plan.plan.headers.length - MASK_COLUMNS));
     plan.plan.headers.forEach((header, i) => (this.attributeOf[columns.indexOf(header)] = i));
     for (let b = 0; b < 256; b++) this.byteClass[b] = isUnreserved(b) ? COPY : ESCAPE;
@@ -378,7 +361,8 @@ export class FastLane {
     if (this.pcId && !isPcIdShape(data, idStart, idEnd)) return -1; // the step warns about its shape
 
     const target = this.options.target;
-    let w = target.ensure(target.rowStart, 3 * (stop - start) + 2);
+    // Each input byte becomes at most three (%XX), or a comma the encoded replacement.
+    let w = target.ensure(target.rowStart, Math.max(3, this.commaPolicy!.encoded.length) * (stop - start) + 2);
     const out = target.buf;
     const rowStart = w;
     for (let i = idStart; i < idEnd; i++) {
@@ -395,7 +379,9 @@ export class FastLane {
     // Attributes past MASK_COLUMNS with a value, ascending (the shape key's tail, as RecordEncoder makes it).
     const wide = this.wide;
     let wideCount = 0;
-    let warnCount = 0; // the row's warnings so far (see warnKind)
+    const commaPolicy = this.commaPolicy!;
+    const warnings = this.warnings;
+    warnings.count = 0;
     let contentEnd: number; // where the line's content ends: at its LF, or the CR of its CRLF
     p = start;
     for (let column = 0; ; ) {
@@ -430,10 +416,10 @@ export class FastLane {
               out[o++] = b;
             } else if (kind === ESCAPE || (kind === FIELD_END && b !== COMMA)) {
               o = writeEscaped(out, o, b); // another delimiter is data inside quotes
-            } else if (b === COMMA && this.commaAction !== 'reject') {
-              o = this.replaceComma(out, o);
+            } else if (b === COMMA && commaPolicy.action !== 'reject') {
+              o = commaPolicy.write(out, o);
               commas++;
-              length += this.replacementBytes - 1;
+              length += commaPolicy.bytes - 1;
             } else {
               return -1; // a comma (policy reject), NUL, CR or LF (a value on several lines): the rules' to judge
             }
@@ -458,22 +444,21 @@ export class FastLane {
             } else if (kind === CARRIAGE_RETURN) {
               if (data[p + 1] !== LF) return -1; // a lone CR: the step's to split
               break;
-            } else if (b === COMMA && this.commaAction !== 'reject') {
-              o = this.replaceComma(out, o);
+            } else if (b === COMMA && commaPolicy.action !== 'reject') {
+              o = commaPolicy.write(out, o);
               commas++;
             } else {
               return -1; // a comma (policy reject) or NUL: the rules' to apply
             }
             p++;
           }
-          length = p - cellStart + commas * (this.replacementBytes - 1);
+          length = p - cellStart + commas * (commaPolicy.bytes - 1);
         }
+        const attribute = attributeOf[column]!;
         if (commas > 0) {
           // Policy replace: the commas were written as the replacement; drop: the value is not sent.
-          this.warnKind[warnCount] = this.commaAction === 'drop' ? WarningKind.DROPPED : WarningKind.REPLACED;
-          this.warnColumn[warnCount] = column;
-          this.warnNumber[warnCount++] = this.commaAction === 'drop' ? COMMA : commas;
-          if (this.commaAction === 'drop') {
+          warnings.commas(attribute, commas, commaPolicy.action);
+          if (commaPolicy.action === 'drop') {
             o = w + 1;
             length = 0;
           }
@@ -482,17 +467,11 @@ export class FastLane {
           // More than 256 bytes: the rules warn when that is more than 256 characters (UTF-16 code units, as a
           // string counts them), counted here on the bytes; the warning goes out if the row is kept.
           const quoted = data[cellFrom] === QUOTE ? 1 : 0;
-          const units = utf16Units(data, cellFrom + quoted, p - quoted) - escapedQuotes + commas * (this.replacementUnits - 1);
-          if (units > ATTRIBUTE_VALUE_WARN_LENGTH) {
-            this.warnKind[warnCount] = WarningKind.LONG;
-            this.warnColumn[warnCount] = column;
-            this.warnNumber[warnCount++] = units;
-          }
+          warnings.length(attribute, utf16Units(data, cellFrom + quoted, p - quoted) - escapedQuotes + commas * (commaPolicy.units - 1));
         }
         if (length > 0) {
           out[w] = COMMA;
           w = o;
-          const attribute = attributeOf[column]!;
           if (attribute < MASK_COLUMNS) mask |= 1 << attribute;
           else wide[wideCount++] = attribute;
         }
@@ -508,38 +487,17 @@ export class FastLane {
     if (contentEnd - start > this.maxFastRecordBytes) return -1;
     const rawId = idBytes === idLength ? undefined : data.toString('latin1', idStart, idEnd);
     const shape = this.options.encoder.shapeOfMask(this.plan!, mask, wide, wideCount);
-    const ctx = this.options.ctx;
-    ctx.counters.read++; // as the parse step counts a record before the rules see it
-    if (warnCount > 0) this.warn(warnCount, rawId ?? data.toString('latin1', idStart, idEnd));
+    this.options.ctx.counters.read++; // as the parse step counts a record before the rules see it
+    if (warnings.count > 0) this.raiseWarnings(rawId ?? data.toString('latin1', idStart, idEnd));
     this.options.keep(w, idBytes, shape.id, this.line, rawId);
     this.fastRecords++;
     this.line++;
     return data[contentEnd] === CR ? contentEnd + 2 : contentEnd + 1;
   }
 
-  /** Policy replace or drop: the replacement of a comma at `o` (nothing for drop: the value goes); the write end. */
-  private replaceComma(out: Buffer, o: number): number {
-    if (this.commaAction === 'drop') return o;
-    return o + this.replacementEncoded.copy(out, o);
-  }
-
-  /** The warnings of the row just encoded, as RecordEncoder raises them: in column order, before the row is kept. */
-  private warn(count: number, id: string): void {
-    const headers = this.plan!.plan.headers;
-    const { ctx, source } = this.options;
-    const replacement = this.options.encoder.valuePolicy.replacement;
-    for (let i = 0; i < count; i++) {
-      const header = headers[this.attributeOf[this.warnColumn[i]!]!]!;
-      const number = this.warnNumber[i]!;
-      const kind = this.warnKind[i]!;
-      const { code, message } =
-        kind === WarningKind.REPLACED
-          ? charsReplacedWarning(header, number, replacement)
-          : kind === WarningKind.DROPPED
-            ? valueDroppedWarning(header, number)
-            : longValueWarning(header, number);
-      ctx.warn({ source, line: this.line, id, code, message });
-    }
+  /** The warnings of the row just encoded, before it is kept: where RecordEncoder raises them. */
+  private raiseWarnings(id: string): void {
+    this.warnings.raise(this.options.ctx, this.options.source, this.line, id, this.plan!.plan.headers, this.commaPolicy!.replacement);
   }
 
   /** encodeLine with a mapping: the record as the map step would make it (mapped-line.ts). */
@@ -550,22 +508,13 @@ export class FastLane {
     if (next < 0) return -1;
     const { end, idBytes, mask, wide, wideCount, rawId } = mapped.row;
     const shape = this.options.encoder.shapeOfMask(this.plan!, mask, wide, wideCount);
+    this.options.ctx.counters.read++; // as the parse step counts a record before the rules see it
+    if (this.warnings.count > 0) this.raiseWarnings(rawId ?? target.buf.toString('latin1', at, at + idBytes));
     this.options.keep(end, idBytes, shape.id, this.line, rawId);
-    this.options.ctx.counters.read++;
     this.fastRecords++;
     this.line++;
     return next;
   }
-}
-
-/** UTF-16 code units of the valid UTF-8 bytes `data[from, to)`: one per sequence, two for a 4-byte one. */
-function utf16Units(data: Buffer, from: number, to: number): number {
-  let units = 0;
-  for (let i = from; i < to; i++) {
-    const b = data[i]!;
-    if ((b & 0xc0) !== 0x80) units += b >= 0xf0 ? 2 : 1;
-  }
-  return units;
 }
 
 /** Just past the closing quote of the quoted cell opening at `p`, or `end` when it does not close before. */

@@ -3,9 +3,10 @@
  * record the map step makes of it. The line's cells are located first; then the mapped id and each attribute,
  * in the encoder's order, are read from their cell (or are a constant), transformed on bytes
  * (byte-transforms.ts) and percent-encoded. As in the lane without a mapping, a record whose outcome is not
- * certain without the rules — a transform that declines, a value with a comma, CR, LF or NUL or over 256 bytes,
- * an id the rules could reject or warn about, a malformed line — is left to the parse step, the map step and
- * RecordEncoder (encode returns -1).
+ * certain without the rules — a transform that declines, a value with CR, LF or NUL or with a comma the policy
+ * rejects, an id the rules could reject or warn about, a malformed line — is left to the parse step, the map step
+ * and RecordEncoder (encode returns -1). Commas replaced or dropped and values over 256 characters are applied
+ * here, their warnings left in `options.warnings` for the caller to raise (lane-warnings.ts).
  */
 import type { MapPlan } from '../map/map-plan.js';
 import type { ValueTransform } from '../map/value-transforms.js';
@@ -14,6 +15,8 @@ import { ByteValue } from './byte-transforms.js';
 import { COMMA, CR, ECID_DIGITS, FAST_ID_BYTE, LF, MAX_FAST_VALUE_BYTES, QUOTE, isUnreserved, writeEscaped } from './lane-bytes.js';
 import { isPcIdShape } from './pc-id-shape.js';
 import { MASK_COLUMNS } from '../validate/record-encoder.js';
+import { utf16Units } from './lane-warnings.js';
+import type { LaneCommaPolicy, LaneWarnings } from './lane-warnings.js';
 
 
 /** Where an output value comes from: an input cell through transforms, or a constant (encoded; empty: none). */
@@ -31,6 +34,10 @@ export interface MappedLineOptions {
   readonly pcId: boolean;
   readonly delimiter: number;
   readonly maxRecordBytes: number;
+  /** What the rules do with a comma in a value, as the lane applies it. */
+  readonly commaPolicy: LaneCommaPolicy;
+  /** Where the warnings of the row being encoded go (the caller raises them once the row is kept). */
+  readonly warnings: LaneWarnings;
 }
 
 /** What a mapped record became: the row is `out[rowStart, end)`, its encoded id `idBytes` long. */
@@ -64,6 +71,8 @@ export class MappedLine {
   private data: Buffer = Buffer.alloc(0);
   /** Room a row may need: an id and every attribute at their longest, each byte escaped. */
   readonly maxRowBytes: number;
+  /** The most bytes a value's byte becomes in the row: three (%XX), or a comma's encoded replacement. */
+  private readonly expansion: number;
   readonly row: MappedRow;
 
   private constructor(
@@ -80,6 +89,7 @@ export class MappedLine {
     this.attributeTransforms = attributes.map((source) => ('column' in source ? source.transforms : []));
     this.attributeConstant = attributes.map((source) => ('column' in source ? undefined : source.constant));
     this.maxRowBytes = 3 * options.maxIdBytes + attributes.length * (1 + 3 * MAX_FAST_VALUE_BYTES);
+    this.expansion = Math.max(3, options.commaPolicy.encoded.length);
     this.row = { end: 0, idBytes: 0, mask: 0, wide: new Int32Array(Math.max(0, attributes.length - MASK_COLUMNS)), wideCount: 0, rawId: undefined };
   }
 
@@ -122,8 +132,9 @@ export class MappedLine {
    * `out` from `at` (room for maxRowBytes); the row is then `this.row`. Returns where the next line starts, or -1.
    */
   encode(data: Buffer, start: number, limit: number, out: Buffer, at: number): number {
-    const { delimiter, maxRecordBytes } = this.options;
+    const { delimiter, maxRecordBytes, commaPolicy, warnings } = this.options;
     const stop = Math.min(limit, start + maxRecordBytes + 2); // the content, then at most CR LF
+    warnings.count = 0;
     const cellStart = this.cellStart;
     const cellEnd = this.cellEnd;
     const cellEscaped = this.cellEscaped;
@@ -223,17 +234,29 @@ export class MappedLine {
       const end = value.end;
       const length = end - value.start;
       if (length === 0) continue;
-      if (length > MAX_FAST_VALUE_BYTES) return -1; // may draw VALUE_LONG
+      // A value that could outgrow the room left for the row (long, or commas replaced by a long replacement): the step's.
+      if (w + 1 + this.expansion * length > out.length) return -1;
       const buf = value.buf;
       out[w] = COMMA;
       let o = w + 1;
+      let commas = 0;
       for (let i = value.start; i < end; i++) {
         const b = buf[i]!;
         const kind = VALUE_CLASS[b];
         if (kind === COPY) out[o++] = b;
         else if (kind === ESCAPE) o = writeEscaped(out, o, b);
-        else return -1; // a comma, CR, LF or NUL: the value policy's to apply
+        else if (b === COMMA && commaPolicy.action !== 'reject') {
+          o = commaPolicy.write(out, o);
+          commas++;
+        } else return -1; // CR, LF or NUL, or a comma under policy reject: the rules' to apply
       }
+      if (commas > 0) {
+        warnings.commas(a, commas, commaPolicy.action);
+        if (commaPolicy.action === 'drop') continue; // the value is not sent
+      }
+      const sentBytes = length + commas * (commaPolicy.bytes - 1);
+      if (sentBytes === 0) continue; // nothing left once its commas were replaced by nothing
+      if (sentBytes > MAX_FAST_VALUE_BYTES) warnings.length(a, utf16Units(buf, value.start, end) + commas * (commaPolicy.units - 1));
       w = o;
       if (a < MASK_COLUMNS) mask |= 1 << a;
       else wide[wideCount++] = a;
