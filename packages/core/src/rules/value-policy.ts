@@ -52,10 +52,6 @@ const FORBIDDEN_IN_VALUE_ALL = /[,\r\n]/g;
 /** Anything that needs a closer look: a forbidden char, or any surrogate (a pair is fine, a lone one is not). */
 const NEEDS_A_LOOK = /[,\r\n\uD800-\uDFFF]/;
 
-/**
- * Checks one value of `column` under a resolved policy. Fast path: one regex test and a length compare, no
- * allocation, returns the shared RULE_PASS. Empty values pass (Target ignores them; the stage drops them).
- */
 /** The warning for `count` commas, CR or LF replaced by `replacement` in a value (policy `replace`). */
 export function charsReplacedWarning(column: string, count: number, replacement: string): RuleWarning {
   return {
@@ -80,6 +76,10 @@ export function longValueWarning(column: string, length: number): RuleWarning {
   };
 }
 
+/**
+ * Checks one value of `column` under a resolved policy. Fast path: one regex test and a length compare, no
+ * allocation, returns the shared RULE_PASS. Empty values pass (Target ignores them; the stage drops them).
+ */
 export function checkValue(value: string, column: string, policy: ResolvedValuePolicy): ValueResult {
   if (value.length <= ATTRIBUTE_VALUE_WARN_LENGTH && !NEEDS_A_LOOK.test(value)) return RULE_PASS;
   return checkValueSlowly(value, column, policy);

@@ -103,7 +103,7 @@ export class BatchFilesWriter extends Writable {
 
   override _final(callback: (error?: Error | null) => void): void {
     Promise.all(this.pendingDigests)
-      .finally(() => this.closeDigests())
+      .finally(() => this.digests?.close())
       .then(() => this.throwIfDigestFailed())
       .then(() => callback(), callback);
   }
@@ -113,14 +113,10 @@ export class BatchFilesWriter extends Writable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.closeDigests().then(
+    Promise.resolve(this.digests?.close()).then(
       () => callback(error),
       () => callback(error),
     );
-  }
-
-  private async closeDigests(): Promise<void> {
-    await this.digests?.close();
   }
 }
 

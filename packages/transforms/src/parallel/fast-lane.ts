@@ -361,8 +361,7 @@ export class FastLane {
     if (this.pcId && !isPcIdShape(data, idStart, idEnd)) return -1; // the step warns about its shape
 
     const target = this.options.target;
-    // Each input byte becomes at most three (%XX), or a comma the encoded replacement.
-    let w = target.ensure(target.rowStart, Math.max(3, this.commaPolicy!.encoded.length) * (stop - start) + 2);
+    let w = target.ensure(target.rowStart, this.commaPolicy!.expansion * (stop - start) + 2);
     const out = target.buf;
     const rowStart = w;
     for (let i = idStart; i < idEnd; i++) {

@@ -17,6 +17,8 @@ export class LaneCommaPolicy {
   /** The replacement's UTF-8 bytes and UTF-16 code units (what a value's length grows by, per comma, less one). */
   readonly bytes: number;
   readonly units: number;
+  /** The most bytes one byte of a value becomes in a row: three (%XX), or a comma's encoded replacement. */
+  readonly expansion: number;
 
   constructor(policy: ResolvedValuePolicy) {
     this.action = policy.onForbiddenChars;
@@ -24,6 +26,7 @@ export class LaneCommaPolicy {
     this.encoded = Buffer.from(percentEncode(policy.replacement), 'latin1');
     this.bytes = Buffer.byteLength(policy.replacement);
     this.units = policy.replacement.length;
+    this.expansion = Math.max(3, this.encoded.length);
   }
 
   /** Writes what a comma becomes at `o` (the replacement; nothing when the value is dropped); the write end. */

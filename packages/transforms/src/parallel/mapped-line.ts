@@ -71,8 +71,6 @@ export class MappedLine {
   private data: Buffer = Buffer.alloc(0);
   /** Room a row may need: an id and every attribute at their longest, each byte escaped. */
   readonly maxRowBytes: number;
-  /** The most bytes a value's byte becomes in the row: three (%XX), or a comma's encoded replacement. */
-  private readonly expansion: number;
   readonly row: MappedRow;
 
   private constructor(
@@ -89,7 +87,6 @@ export class MappedLine {
     this.attributeTransforms = attributes.map((source) => ('column' in source ? source.transforms : []));
     this.attributeConstant = attributes.map((source) => ('column' in source ? undefined : source.constant));
     this.maxRowBytes = 3 * options.maxIdBytes + attributes.length * (1 + 3 * MAX_FAST_VALUE_BYTES);
-    this.expansion = Math.max(3, options.commaPolicy.encoded.length);
     this.row = { end: 0, idBytes: 0, mask: 0, wide: new Int32Array(Math.max(0, attributes.length - MASK_COLUMNS)), wideCount: 0, rawId: undefined };
   }
 
@@ -235,7 +232,7 @@ export class MappedLine {
       const length = end - value.start;
       if (length === 0) continue;
       // A value that could outgrow the room left for the row (long, or commas replaced by a long replacement): the step's.
-      if (w + 1 + this.expansion * length > out.length) return -1;
+      if (w + 1 + commaPolicy.expansion * length > out.length) return -1;
       const buf = value.buf;
       out[w] = COMMA;
       let o = w + 1;

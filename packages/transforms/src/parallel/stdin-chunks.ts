@@ -17,7 +17,7 @@ import { Socket } from 'node:net';
 import type { OnReadOpts, SocketConstructorOpts } from 'node:net';
 import type { Readable } from 'node:stream';
 import { ReadStream, isatty } from 'node:tty';
-import { startsWithGzipMagic, unreadable } from '../parse/parse-input.js';
+import { readBufferReusable, unreadable } from '../parse/parse-input.js';
 
 export const STDIN_FD = 0;
 
@@ -86,7 +86,7 @@ async function* pipeChunks(chunkBytes: number): AsyncGenerator<Buffer> {
       if (filled < 0) return;
       const bytesRead = filled;
       filled = -1;
-      reuse ??= bytesRead >= 2 && !startsWithGzipMagic(buffer);
+      reuse ??= readBufferReusable(buffer, bytesRead);
       yield reuse ? buffer.subarray(0, bytesRead) : Buffer.from(buffer.subarray(0, bytesRead));
       socket.resume();
     }
@@ -96,9 +96,8 @@ async function* pipeChunks(chunkBytes: number): AsyncGenerator<Buffer> {
 }
 
 /**
- * A regular file (or device) on descriptor 0, `chunkBytes` at most at a time. One buffer is reused while the input is not gzip
- * (the lane copies what it keeps past a chunk); a gzip input gets a fresh one per read, as zlib holds its input
- * past the yield.
+ * A regular file (or device) on descriptor 0, `chunkBytes` at most at a time, in one buffer unless the input is
+ * gzip (readBufferReusable).
  */
 export async function* fileChunks(chunkBytes: number, readInto: ReadInto = readStdin): AsyncGenerator<Buffer> {
   let buffer = Buffer.allocUnsafeSlow(chunkBytes);
@@ -111,7 +110,7 @@ export async function* fileChunks(chunkBytes: number, readInto: ReadInto = readS
       throw unreadable('stdin', (error as Error).message, error);
     }
     if (bytesRead === 0) return;
-    reuse ??= bytesRead >= 2 && !startsWithGzipMagic(buffer);
+    reuse ??= readBufferReusable(buffer, bytesRead);
     yield buffer.subarray(0, bytesRead);
     if (!reuse) buffer = Buffer.allocUnsafeSlow(chunkBytes);
   }

@@ -59,7 +59,7 @@ async function* readFileChunks(path: string): AsyncGenerator<Buffer> {
     for (;;) {
       const { bytesRead } = await file.read(buffer, 0, READ_CHUNK_BYTES, null);
       if (bytesRead === 0) return;
-      reuse ??= bytesRead >= 2 && !startsWithGzipMagic(buffer);
+      reuse ??= readBufferReusable(buffer, bytesRead);
       yield buffer.subarray(0, bytesRead);
       if (!reuse) buffer = Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
     }
@@ -70,6 +70,15 @@ async function* readFileChunks(path: string): AsyncGenerator<Buffer> {
     // Leaving the loop early (abort, downstream error) lands here too, so the file always closes.
     await file?.close();
   }
+}
+
+/**
+ * Whether a reader may read its next chunk into the buffer it just yielded, judged on the first read (`bytesRead`
+ * bytes in `buffer`): yes unless the input is gzip (or too short to tell), since zlib holds its input past the
+ * yield; plain chunks are consumed before the next read.
+ */
+export function readBufferReusable(buffer: Uint8Array, bytesRead: number): boolean {
+  return bytesRead >= 2 && !startsWithGzipMagic(buffer);
 }
 
 export function unreadable(path: string, reason: string, cause?: unknown): BulkpipeError {
