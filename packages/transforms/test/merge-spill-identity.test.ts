@@ -312,9 +312,62 @@ test('one id whose rows alone are over the budget stops the spilled merge with M
 
 test('the same on two threads: the partition worker\'s MEMORY_BUDGET_EXCEEDED reaches the run, and everything is cleaned up', async (t) => {
   const tempRoot = tempDirFor('one-id-two-threads');
-  // One id of 7,600 lines: its merged row and origins are over half of a 2 MiB budget, whichever thread merges it.
-  const input = bigInput(8000, (i) => (i % 20 !== 0 ? 'the-one' : `other-${i}`));
+  // 4,000 ids fill the 2 MiB budget (they stay held), then one id of 7,600 lines goes to disk: its merged row and
+  // origins are over half of the budget, whichever thread merges its partition.
+  const input = bigInput(12_000, (i) => (i < 4000 ? `fill-${i}` : i % 20 !== 0 ? 'the-one' : `other-${i}`));
   const outcome = await runOnTwoThreads(input, { maxMemoryBytes: 2 * 1024 * 1024, tempDir: tempRoot, spillPartitions: 2 });
   t.is(outcome.error, ErrorCode.MEMORY_BUDGET_EXCEEDED);
+  t.deepEqual(readdirSync(tempRoot), []);
+});
+
+test('past the budget the ids held stay in memory, later rows of theirs fold there, and they are drained first, before any partition is merged', async (t) => {
+  const tempRoot = tempDirFor('held-first');
+  // 6,000 rows, every 40th a later row of an early id: the 2 MiB budget is reached about halfway.
+  const input = bigInput(6000, (i) => (i % 40 === 39 ? `c-${i % 1000}` : `c-${i}`));
+  const memory = run(input, { maxMemoryBytes: 1 << 30 });
+  const { ctx, arena } = setUp({ maxMemoryBytes: 2 * 1024 * 1024, tempDir: tempRoot, spillPartitions: 4 }, 2);
+  try {
+    for (const record of input) arena.push(record);
+    t.true(arena.spilled);
+    const held = arena.size;
+    t.true(held > 1000 && held < 4000, `${held} ids held`);
+    const recorder = new RowRecorder(ctx, false);
+    for (const _ of arena.drainHeld(recorder));
+    // The held ids, in first-seen order, each folded with its later rows (spilled or not): the in-memory merge's first rows.
+    const expected = new RowRecorder(new RunContext(), false);
+    const all = setUp({ maxMemoryBytes: 1 << 30 }, 1).arena;
+    for (const record of input) all.push(record);
+    for (const _ of all.drain(expected));
+    t.is(recorder.rows.length, held);
+    t.deepEqual(recorder.rows, expected.rows.slice(0, held));
+    t.true(readdirSync(tempRoot).length > 0, 'the other ids wait on disk');
+    await arena.prepareDrain(new AbortController().signal);
+    for (const _ of arena.drainSpilled(recorder));
+    t.deepEqual(recorder.rows, expected.rows);
+  } finally {
+    arena.dispose();
+  }
+  t.is(memory.batches.length > 0, true);
+  t.deepEqual(readdirSync(tempRoot), []);
+});
+
+test('held rows that outgrow the budget by folding later rows of their ids go to disk too, and the spill still matches memory', async (t) => {
+  const tempRoot = tempDirFor('held-out');
+  // 3,000 ids fill the 2 MiB budget, then 9,000 later rows of the same ids with other values: their folds and
+  // origins grow the held rows past the budget's eighth of slack, and every id goes to disk.
+  const input = bigInput(12_000, (i) => `c-${(i * 7919) % 3000}`);
+  for (const policy of ['last', 'reject'] as const) {
+    const memory = run(input, { policy, maxMemoryBytes: 1 << 30 });
+    const { arena } = setUp({ policy, maxMemoryBytes: 2 * 1024 * 1024, tempDir: tempRoot, spillPartitions: 4 }, 1);
+    try {
+      for (const record of input) arena.push(record);
+      t.true(arena.spilled, policy);
+      t.is(arena.size, 0, `${policy}: no id is held in memory any more`);
+    } finally {
+      arena.dispose();
+    }
+    same(t, run(input, { policy, maxMemoryBytes: 2 * 1024 * 1024, tempDir: tempRoot, spillPartitions: 4 }), memory, `${policy}, one thread`);
+    same(t, await runOnTwoThreads(input, { policy, maxMemoryBytes: 2 * 1024 * 1024, tempDir: tempRoot, spillPartitions: 4 }), memory, `${policy}, two threads`);
+  }
   t.deepEqual(readdirSync(tempRoot), []);
 });

@@ -164,8 +164,6 @@ function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ct
         merge.expectRows((totalBytes! * ctx.counters.read) / Math.max(1, ctx.counters.bytesRead));
       }
     }
-    // A spilled merge's partitions, on both threads when the run has two (the encode worker is done by now).
-    await merge.prepareDrain(ctx.signal);
     let ready: Batch[] = [];
     const batcher = new ByteBatcher(
       batchOptions,
@@ -176,16 +174,23 @@ function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ct
       (src) => merge.claimBuffer(src),
     );
     let idle = 0;
-    for (const _ of merge.drain(batcher, 1024, () => ready.length > 0)) {
-      if (ready.length === 0) {
-        // A spilled merge works through its partitions before the first batch: let timers, progress and an
-        // abort in now and then.
-        if (++idle % 8 === 0) await yieldToEventLoop(ctx.signal);
-        continue;
+    async function* batchesOf(rows: Generator<void>): AsyncGenerator<Batch[]> {
+      for (const _ of rows) {
+        if (ready.length === 0) {
+          // A spilled merge works through its partitions between batches: let timers, progress and an abort in
+          // now and then.
+          if (++idle % 8 === 0) await yieldToEventLoop(ctx.signal);
+          continue;
+        }
+        yield ready;
+        ready = [];
       }
-      yield ready;
-      ready = [];
     }
+    // The rows held in memory go on first, now: their ids were all first seen before any that went to disk.
+    yield* batchesOf(merge.drainHeld(batcher, 1024, () => ready.length > 0));
+    // A spilled merge's partitions, on both threads when the run has two (the encode worker is done by now).
+    await merge.prepareDrain(ctx.signal);
+    yield* batchesOf(merge.drainSpilled(batcher, 1024, () => ready.length > 0));
     batcher.flush();
     if (ready.length > 0) yield ready;
   };

@@ -94,7 +94,7 @@ export class HeldRows {
       this.held(rawId, idBytes, seq);
       return false;
     }
-    this.fold(held, start, idBytes, end, shape, source, line);
+    this.fold(held, arena.buf, start, idBytes, end, shape, source, line);
     // Counted as holdPlaced's arena counts a dropped row (its gap): one thread and two reach the budget at the same
     // row, so they spill (or stop) at the same row, with the same counters.
     this.sideBytes += end - start + 1;
@@ -111,7 +111,19 @@ export class HeldRows {
       this.held(rawId, idBytes, undefined);
       return false;
     }
-    this.fold(held, start, idBytes, end, shape, source, line);
+    this.fold(held, this.arena.buf, start, idBytes, end, shape, source, line);
+    return true;
+  }
+
+  /**
+   * Folds the row `src[start, end)` into the row held for its id, when its id is held; false (nothing done) when
+   * it is not. The rows held stay as they are: a merge past its budget keeps them and folds only into them,
+   * while the rows of every other id go to disk (ArenaMerge).
+   */
+  foldIfHeld(src: Buffer, start: number, idBytes: number, end: number, shape: number, source: number, line: number): boolean {
+    const held = this.arena.find(src, start, idBytes);
+    if (held < 0) return false;
+    this.fold(held, src, start, idBytes, end, shape, source, line);
     return true;
   }
 
@@ -126,8 +138,8 @@ export class HeldRows {
     }
   }
 
-  /** Folds the row at `start` of the arena's current buffer into the row `held` holds for its id. */
-  private fold(held: number, start: number, idBytes: number, end: number, shape: number, source: number, line: number): void {
+  /** Folds the row `src[start, end)` into the row `held` holds for its id. */
+  private fold(held: number, src: Buffer, start: number, idBytes: number, end: number, shape: number, source: number, line: number): void {
     const arena = this.arena;
     const planner = this.planner;
     const folds = this.folds;
@@ -157,7 +169,7 @@ export class HeldRows {
     }
     let conflict = -1;
     if (reject) {
-      conflict = planner.firstConflict(plan, heldBuf, heldStart, heldEnd, idBytes, arena.buf, start + idBytes, end);
+      conflict = planner.firstConflict(plan, heldBuf, heldStart, heldEnd, idBytes, src, start + idBytes, end);
       const setBy = folds.setByOf(row);
       const incoming = folds.originsIn(row);
       if (conflict >= 0) {
@@ -175,7 +187,7 @@ export class HeldRows {
     // A first fold always writes: a spill reads the id back from the row's bytes, even a conflicting one's.
     if (first || (plan.kind !== FoldKind.HELD && conflict < 0)) {
       const at = folds.reserve(heldEnd - heldStart + end - start);
-      folds.place(row, at, planner.write(plan, folds.buf, at, heldBuf, heldStart, heldEnd, idBytes, arena.buf, start + idBytes, end), plan.shape);
+      folds.place(row, at, planner.write(plan, folds.buf, at, heldBuf, heldStart, heldEnd, idBytes, src, start + idBytes, end), plan.shape);
     }
     folds.addOrigin(row, source, line);
   }

@@ -45,42 +45,48 @@ export class PartitionMerger {
     this.arenaPool = new ArenaBufferPool(PARTITION_ARENA_BYTES, Math.ceil(budgetBytes / PARTITION_ARENA_BYTES));
   }
 
-  /** Merges the partition file `path` into runs and removes it. */
-  mergeFile(path: string): MergedPartition {
+  /**
+   * Merges one partition into runs and removes its files: `paths` are its files in seq order (the rows a merge
+   * held in memory until it wrote them out, if it did, then the partition's own file; see SpilledMerge).
+   */
+  mergeFiles(paths: readonly string[]): MergedPartition {
     const merged = { runs: [] as string[], folds: 0, spilledBytes: 0 };
-    this.mergeInto(merged, path, 0);
+    this.mergeInto(merged, paths, 0);
     return merged;
   }
 
-  private mergeInto(merged: { runs: string[]; folds: number; spilledBytes: number }, path: string, depth: number): void {
+  private mergeInto(merged: { runs: string[]; folds: number; spilledBytes: number }, paths: readonly string[], depth: number): void {
     const rows = new HeldRows(this.merge, this.ctx, this.shapes, this.sources, { trackSeq: true, arenaChunkBytes: PARTITION_ARENA_BYTES, arenaPool: this.arenaPool });
-    const reader = this.files.open(path);
     let folds = 0;
     let over = false;
-    while (reader.next()) {
-      const arena = rows.arena;
-      const bytes = reader.end - reader.start;
-      const at = arena.ensure(arena.rowStart, bytes);
-      reader.buf.copy(arena.buf, at, reader.start, reader.end);
-      const extra = reader.extra === undefined ? undefined : (JSON.parse(reader.extra) as Extra);
-      if (reader.kind === RecordKind.FOLDED) {
-        const c = extra!.c;
-        const conflict = c === undefined ? undefined : { attribute: c[0], held: c[1], incoming: c[2] };
-        rows.holdFoldedBytes(extra!.r, reader.idBytes, at + bytes, reader.shape, extra!.o!.flat(), reader.seq, extra!.p, conflict);
-      } else {
-        if (rows.hold(extra?.r, reader.idBytes, at + bytes, reader.shape, reader.source, reader.line, reader.seq)) folds++;
+    for (const path of paths) {
+      const reader = this.files.open(path);
+      while (reader.next()) {
+        const arena = rows.arena;
+        const bytes = reader.end - reader.start;
+        const at = arena.ensure(arena.rowStart, bytes);
+        reader.buf.copy(arena.buf, at, reader.start, reader.end);
+        const extra = reader.extra === undefined ? undefined : (JSON.parse(reader.extra) as Extra);
+        if (reader.kind === RecordKind.FOLDED) {
+          const c = extra!.c;
+          const conflict = c === undefined ? undefined : { attribute: c[0], held: c[1], incoming: c[2] };
+          rows.holdFoldedBytes(extra!.r, reader.idBytes, at + bytes, reader.shape, extra!.o!.flat(), reader.seq, extra!.p, conflict);
+        } else {
+          if (rows.hold(extra?.r, reader.idBytes, at + bytes, reader.shape, reader.source, reader.line, reader.seq)) folds++;
+        }
+        if (rows.estimatedBytes > this.budgetBytes) {
+          over = true;
+          break;
+        }
       }
-      if (rows.estimatedBytes > this.budgetBytes) {
-        over = true;
-        break;
-      }
+      this.files.close(reader);
+      if (over) break;
     }
-    this.files.close(reader);
     if (over) {
       const held = rows.size;
       rows.clear();
       if (depth >= MAX_SPLIT_DEPTH) throw this.partitionTooLarge(held);
-      for (const part of this.split(merged, path, depth + 1)) this.mergeInto(merged, part, depth + 1);
+      for (const part of this.split(merged, paths, depth + 1)) this.mergeInto(merged, [part], depth + 1);
       return;
     }
     merged.folds += folds;
@@ -88,20 +94,22 @@ export class PartitionMerger {
     for (const _ of rows.drain(runTarget(writer, this.sources)));
     merged.spilledBytes += this.files.finish(writer);
     merged.runs.push(writer.path);
-    this.files.remove(path);
+    for (const path of paths) this.files.remove(path);
   }
 
-  /** Splits a partition file into `partitions` files by another hash; records keep their order and seq. */
-  private split(merged: { spilledBytes: number }, path: string, depth: number): string[] {
+  /** Splits a partition's files into `partitions` files by another hash; records keep their order and seq. */
+  private split(merged: { spilledBytes: number }, paths: readonly string[], depth: number): string[] {
     const parts: SpillWriter[] = [];
     for (let p = 0; p < this.partitions; p++) parts.push(this.files.create('part'));
-    const reader = this.files.open(path);
-    while (reader.next()) {
-      const writer = parts[partitionOf(reader.buf, reader.start, reader.idBytes, depth, this.partitions)]!;
-      writer.write(reader.kind, reader.seq, reader.shape, reader.source, reader.line, reader.buf, reader.start, reader.end, reader.idBytes, reader.extra);
+    for (const path of paths) {
+      const reader = this.files.open(path);
+      while (reader.next()) {
+        const writer = parts[partitionOf(reader.buf, reader.start, reader.idBytes, depth, this.partitions)]!;
+        writer.write(reader.kind, reader.seq, reader.shape, reader.source, reader.line, reader.buf, reader.start, reader.end, reader.idBytes, reader.extra);
+      }
+      this.files.close(reader);
+      this.files.remove(path);
     }
-    this.files.close(reader);
-    this.files.remove(path);
     return parts.map((writer) => {
       merged.spilledBytes += this.files.finish(writer);
       return writer.path;

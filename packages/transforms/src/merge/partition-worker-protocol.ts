@@ -15,9 +15,9 @@ export interface PartitionWorkerInit {
   readonly mergedShapes: readonly (readonly string[])[];
 }
 
-/** Main → worker: merge this partition file. */
+/** Main → worker: merge this partition (its files, in seq order: see PartitionMerger.mergeFiles). */
 export interface PartitionJob {
-  readonly path: string;
+  readonly paths: readonly string[];
 }
 
 /**

@@ -27,7 +27,7 @@ const merger = new PartitionMerger(files, init.partitions, init.merge, init.budg
 port.on('message', (job: PartitionJob) => {
   let answer: PartitionWorkerMessage;
   try {
-    const merged = merger.mergeFile(job.path);
+    const merged = merger.mergeFiles(job.paths);
     const newShapes = shapes.shapes.slice(reported).map((shape) => [...shape.names]);
     reported = shapes.shapes.length;
     answer = { type: 'merged', newShapes, ...merged };

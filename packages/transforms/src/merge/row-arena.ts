@@ -196,7 +196,24 @@ export class RowArena {
         return -1;
       }
       const slot = entry - 1;
-      if (table[2 * probe + 1] === hash && this.idBytesOf[slot] === idBytes && this.sameId(slot, start, idBytes)) return slot;
+      if (table[2 * probe + 1] === hash && this.idBytesOf[slot] === idBytes && this.sameId(slot, this.buf, start, idBytes)) return slot;
+    }
+  }
+
+  /**
+   * The slot of the id whose encoded bytes are `src[start, start + idBytes)`, or -1 when it is not held. Adds
+   * nothing: a merge past its budget folds rows into the ids it holds and sends the rest to disk (ArenaMerge).
+   */
+  find(src: Uint8Array, start: number, idBytes: number): number {
+    if (this.size === 0) return -1; // a cleared arena has no table
+    const hash = idHash(src, start, idBytes);
+    const table = this.table;
+    const mask = (table.length >> 1) - 1;
+    for (let probe = hash & mask; ; probe = (probe + 1) & mask) {
+      const entry = table[2 * probe]!;
+      if (entry === 0) return -1;
+      const slot = entry - 1;
+      if (table[2 * probe + 1] === hash && this.idBytesOf[slot] === idBytes && this.sameId(slot, src, start, idBytes)) return slot;
     }
   }
 
@@ -211,10 +228,10 @@ export class RowArena {
     if (entries > this.table.length) this.rehash(entries);
   }
 
-  private sameId(slot: number, start: number, idBytes: number): boolean {
+  /** Whether the id held in `slot` is `buf[start, start + idBytes)` (its length is known to match). */
+  private sameId(slot: number, buf: Uint8Array, start: number, idBytes: number): boolean {
     const held = this.chunks[this.chunkOf[slot]!]!;
     const heldStart = this.startOf[slot]!;
-    const buf = this.buf;
     for (let i = 0; i < idBytes; i++) if (held[heldStart + i] !== buf[start + i]) return false;
     return true;
   }

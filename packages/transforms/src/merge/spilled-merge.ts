@@ -6,9 +6,14 @@
  * the batcher in the very order the in-memory merge would have, so the batches are byte-identical to an
  * in-memory run. The partitions can be merged on two threads at once (mergePartitionsOnTwoThreads).
  *
- * Sequence numbers: the rows held when the spill starts are dumped in slot (first-seen) order with their slot
- * as seq; every later row gets the next number. A partition file is therefore in seq order, each id's first
- * record is its first-seen row, and a partition's slots come out sorted by seq without a sort.
+ * What goes to disk: the rows held in memory when the budget is reached stay there (ArenaMerge folds later rows
+ * of their ids into them, and drains them first); only rows of the other ids come here. Should the held rows
+ * outgrow the budget after all (many later rows of their ids), they are written out too (dumpHeld), into files
+ * of their own read before their partition's.
+ *
+ * Sequence numbers: a held row's is its slot (its first-seen order); rows that come here get the next numbers
+ * from `firstSeq` (the ids held) on. Each partition's files, read in order, are therefore in seq order, each
+ * id's first record is its first-seen row, and a partition's slots come out sorted by seq without a sort.
  */
 import type { Worker } from 'node:worker_threads';
 import type { RowOrigin } from '@bulkpipe/core';
@@ -48,15 +53,17 @@ export class SpilledMerge {
   private readonly files: SpillFiles;
   /** The partition files being written, until the input ends. */
   private writers: SpillWriter[] = [];
-  /** Partition files written and closed, not merged yet. */
-  private unmerged: string[] = [];
+  /** The held rows, per partition, once they were written out (dumpHeld). */
+  private heldWriters: SpillWriter[] = [];
+  /** Partitions written and closed, not merged yet: each one's files in seq order. */
+  private unmerged: string[][] = [];
   /** Run files, each sorted by seq; the worker's runs carry its shape ids (see workerShapes). */
   private readonly runs: { readonly path: string; readonly fromWorker: boolean }[] = [];
   /** The partition worker's shape ids from `workerShapeBase` on, as ids of this thread's registry. */
   private readonly workerShapes: number[] = [];
   private workerShapeBase = Number.POSITIVE_INFINITY;
   private worker: Worker | undefined;
-  private nextSeq = 0;
+  private nextSeq: number;
   private disposed = false;
   /** The partitions were merged on two threads: the k-way merge goes on the second thread too. */
   private twoThreads = false;
@@ -70,7 +77,10 @@ export class SpilledMerge {
     private readonly ctx: RunContext,
     private readonly shapes: ShapeRegistry,
     private readonly sources: string[],
+    /** The seq of the first row added: the number of ids held in memory (their seqs are their slots). */
+    firstSeq: number,
   ) {
+    this.nextSeq = firstSeq;
     this.dir = createSpillDir(tempDir);
     this.files = new SpillFiles(this.dir);
     try {
@@ -81,14 +91,18 @@ export class SpilledMerge {
     }
   }
 
-  /** Writes every row `held` holds to its partition, in first-seen order, with its slot as seq. */
-  dump(held: HeldRows): void {
+  /**
+   * Writes every row `held` holds out, in first-seen order with its slot as seq, to files of their own per
+   * partition (their seqs are below those of every row added so far). Once, when the held rows outgrow the budget.
+   */
+  dumpHeld(held: HeldRows): void {
     const arena = held.arena;
+    for (let p = 0; p < this.partitions; p++) this.heldWriters.push(this.files.create('held'));
     for (let slot = 0; slot < held.size; slot++) {
       const buf = arena.bufferOf(slot);
       const start = arena.startOfSlot(slot);
       const idBytes = arena.idBytesOfSlot(slot);
-      const writer = this.writers[partitionOf(buf, start, idBytes, 0, this.partitions)]!;
+      const writer = this.heldWriters[partitionOf(buf, start, idBytes, 0, this.partitions)]!;
       const folded = held.bytesFoldedAt(slot);
       if (folded >= 0) {
         // A folded row is its bytes and shape, as a ROW, plus its origins (the first one in source and line).
@@ -107,7 +121,6 @@ export class SpilledMerge {
         writer.write(RecordKind.ROW, slot, arena.shapeOfSlot(slot), arena.sourceOfSlot(slot), arena.lineOfSlot(slot), buf, start, start + arena.lengthOfSlot(slot), idBytes, rawId === undefined ? undefined : JSON.stringify({ r: rawId }));
       }
     }
-    this.nextSeq = held.size;
   }
 
   /** One more row (encoded at `buf[start, end)`), after the spill started. */
@@ -137,18 +150,18 @@ export class SpilledMerge {
     };
     const onWorker = (async (): Promise<void> => {
       while (queue.length > 0 && failure === undefined) {
-        const path = queue.pop()!;
-        const answer = await this.ask(worker, { path });
+        const paths = queue.pop()!;
+        const answer = await this.ask(worker, { paths });
         if (answer.type === 'error') throw deserializeError(answer.error);
         this.adoptWorkerShapes(answer.newShapes);
-        this.finished(answer, path, true);
+        this.finished(answer, paths, true);
       }
     })().catch(stop);
     const onThisThread = (async (): Promise<void> => {
       while (queue.length > 0 && failure === undefined) {
         if (signal.aborted) throw signal.reason;
-        const path = queue.shift()!;
-        this.finished(here.mergeFile(path), path, false);
+        const paths = queue.shift()!;
+        this.finished(here.mergeFiles(paths), paths, false);
         // The worker's answers are read between partitions.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
@@ -170,8 +183,8 @@ export class SpilledMerge {
     this.closePartitions();
     const here = new PartitionMerger(this.files, this.partitions, this.merge, this.merge.maxMemoryBytes, this.ctx, this.shapes, this.sources);
     while (this.unmerged.length > 0) {
-      const path = this.unmerged[0]!;
-      this.finished(here.mergeFile(path), path, false);
+      const paths = this.unmerged[0]!;
+      this.finished(here.mergeFiles(paths), paths, false);
       yield;
       if (this.disposed) return;
     }
@@ -188,22 +201,25 @@ export class SpilledMerge {
     removeSpillDir(this.dir);
   }
 
-  /** Closes the partition files once the input is over; returns the ones not merged yet. */
-  private closePartitions(): string[] {
-    for (const writer of this.writers) {
-      this.unmerged.push(writer.path);
+  /** Closes the partition files once the input is over; returns the partitions not merged yet. */
+  private closePartitions(): string[][] {
+    this.writers.forEach((writer, p) => {
+      const held = this.heldWriters[p];
+      if (held !== undefined) this.spilledBytes += this.files.finish(held);
       this.spilledBytes += this.files.finish(writer);
-    }
+      this.unmerged.push(held === undefined ? [writer.path] : [held.path, writer.path]);
+    });
     this.writers = [];
+    this.heldWriters = [];
     return this.unmerged;
   }
 
-  /** Records a merged partition: its runs, its folds, its bytes; `path` is merged no more. */
-  private finished(merged: MergedPartition, path: string, fromWorker: boolean): void {
+  /** Records a merged partition: its runs, its folds, its bytes; `paths` are merged no more. */
+  private finished(merged: MergedPartition, paths: readonly string[], fromWorker: boolean): void {
     this.ctx.counters.merged += merged.folds;
     this.spilledBytes += merged.spilledBytes;
     for (const run of merged.runs) this.runs.push({ path: run, fromWorker });
-    const index = this.unmerged.indexOf(path);
+    const index = this.unmerged.indexOf(paths as string[]);
     if (index >= 0) this.unmerged.splice(index, 1);
   }
 
@@ -241,7 +257,7 @@ export class SpilledMerge {
       };
       const onExit = (code: number): void => {
         cleanup();
-        reject(new Error(`bulkpipe bug: the partition worker exited (code ${code}) while merging ${job.path}`));
+        reject(new Error(`bulkpipe bug: the partition worker exited (code ${code}) while merging ${job.paths.join(', ')}`));
       };
       worker.on('message', onMessage);
       worker.on('error', onError);
