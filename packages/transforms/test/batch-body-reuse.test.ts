@@ -101,3 +101,33 @@ test('a released body is built in again, and releasing a batch twice changes not
   // Fresh bodies, each released at once: the next batch is built in the one before's memory.
   t.is(new Set(memory).size, 1);
 });
+
+test('after shed the batch under way leaves the memory it was built in, and the batches stay the same', (t) => {
+  const maxBytes = 70_000;
+  const reference = run(maxBytes, {});
+  const ctx = new RunContext({ enforceRejectRate: false });
+  const merge = new ArenaMerge({ idColumn: 'id' }, resolveMergeOptions(), ctx, HEADER_ROOM + maxBytes);
+  for (const record of input) merge.push(record);
+  const bodies: string[] = [];
+  const memory: ArrayBufferLike[] = [];
+  const batcher = new ByteBatcher(resolveBatchOptions({ maxBytes }), ctx, (batch) => {
+    bodies.push(snapshot(batch));
+    memory.push(batch.body.buffer);
+    releaseBatch(batch);
+  });
+  let rows = 0;
+  let shedAt = -1;
+  for (const _ of merge.drain(batcher, 1)) {
+    // As runBatchPipeline does before a spill's partitions are merged: with a batch under way.
+    if (++rows === 3000) {
+      shedAt = memory.length;
+      batcher.shed();
+    }
+  }
+  batcher.flush();
+  t.deepEqual({ bodies, counters: { ...ctx.counters } }, reference);
+  t.true(shedAt > 1 && memory.length > shedAt + 1);
+  // Released at once, every batch before was built in the first one's memory; the one under way moved out of it.
+  t.is(new Set(memory.slice(0, shedAt)).size, 1);
+  t.not(memory[shedAt], memory[0]);
+});

@@ -186,11 +186,18 @@ function mergeAndBatch(merge: ArenaMerge, batchOptions: ResolvedBatchOptions, ct
         ready = [];
       }
     }
+    const waiting = (): boolean => ready.length > 0;
     // The rows held in memory go on first, now: their ids were all first seen before any that went to disk.
-    yield* batchesOf(merge.drainHeld(batcher, 1024, () => ready.length > 0));
-    // A spilled merge's partitions, on both threads when the run has two (the encode worker is done by now).
-    await merge.prepareDrain(ctx.signal);
-    yield* batchesOf(merge.drainSpilled(batcher, 1024, () => ready.length > 0));
+    yield* batchesOf(merge.drainHeld(batcher, 1024, waiting));
+    if (merge.spilled) {
+      // Then the spilled partitions are merged (on both threads when the run has two; the encode worker is done by
+      // now), in the memory the held rows and the batcher give back. An empty chunk first: pipeline() holds on to
+      // the last chunk it passed to the sink until the next one comes — a 50 MB body alive through the merge.
+      batcher.shed();
+      yield [];
+      await merge.prepareDrain(ctx.signal);
+      yield* batchesOf(merge.drainSpilled(batcher, 1024, waiting));
+    }
     batcher.flush();
     if (ready.length > 0) yield ready;
   };

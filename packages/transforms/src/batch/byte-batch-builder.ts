@@ -128,10 +128,16 @@ export class ByteBatchBuilder {
     this.ownsBody = true;
   }
 
-  /** Stops building in place: the lines so far move to memory of the body's own. */
-  private leavePlace(): void {
+  /**
+   * Stops building in place, if it was: the lines so far move to memory of the body's own (fresh, committed only
+   * as far as lines are written).
+   */
+  leavePlace(): void {
     this.readFrom = -1;
     this.relocate(Buffer.allocUnsafeSlow(this.body.length));
+    // Nor does it hold on to the buffer rows were last copied from (a merge buffer the drain let go).
+    this.srcOf = undefined;
+    this.srcView = undefined;
   }
 
   /**

@@ -11,6 +11,7 @@ import type { Batch } from './batch.js';
 import type { ResolvedBatchOptions } from './batch-options.js';
 import { ByteBatchBuilder, HEADER_ROOM, IN_PLACE_SLACK_BYTES } from './byte-batch-builder.js';
 import { digestPending } from './batch-digest.js';
+import { collectGarbage } from '../merge/collect-garbage.js';
 
 /** Rows between looks for a freed merge buffer while a batch is built in fresh memory. */
 const SPARE_CHECK_ROWS = 256;
@@ -20,23 +21,26 @@ const SPARE_CHECK_ROWS = 256;
  */
 const MAX_RELEASED_BODIES = 2;
 
-/** The batcher each batch came from, and the memory its body lies in, for releaseBatch. */
-const bodyOwners = new WeakMap<Batch, { batcher: ByteBatcher; buffer: Buffer }>();
+/**
+ * The batcher each batch came from, and the memory its body lies in when a later batch can be built there
+ * (undefined for a body built in place in a merge buffer), for releaseBatch.
+ */
+const bodyOwners = new WeakMap<Batch, { batcher: ByteBatcher; buffer: Buffer | undefined }>();
 
 /**
  * Says that nothing will read `batch` again — its body, ids or origins — so the batcher that made it may build a
  * later batch in its memory. Without it every body of a spilled or long run is fresh memory, and the first write
- * to each page of 50 MB costs a page fault (~0.7 s of the main thread over a 5M-row spilled split). A no-op for
- * batches that did not come from a batcher of this package, or whose memory is not the body's alone. Bulkpipe's
- * own sinks call it only when told to (`releaseBodies`), as the CLI does: a sink cannot know who else holds the
- * batch.
+ * to each page of 50 MB costs a page fault (~0.7 s of the main thread over a 5M-row spilled split); and while the
+ * batcher sheds memory (ByteBatcher.shed), it is freed at once. A no-op for batches that did not come from a
+ * batcher of this package. Bulkpipe's own sinks call it only when told to (`releaseBodies`), as the CLI does: a
+ * sink cannot know who else holds the batch.
  */
 export function releaseBatch(batch: Batch): void {
   const owner = bodyOwners.get(batch);
   if (owner === undefined) return;
   bodyOwners.delete(batch);
   // A digest nobody has made yet must be made from these bytes before a later batch overwrites them.
-  if (digestPending(batch)) void batch.sha256;
+  if (owner.buffer !== undefined && digestPending(batch)) void batch.sha256;
   owner.batcher.takeBack(owner.buffer);
 }
 
@@ -51,6 +55,8 @@ export class ByteBatcher {
   private readonly baseBytes: number;
   /** Bodies released (releaseBatch) and not built in again yet. */
   private readonly released: Buffer[] = [];
+  /** False from `shed` until the next row: bodies released meanwhile are let go, not kept. */
+  private keepReleased = true;
 
   constructor(
     private readonly options: ResolvedBatchOptions,
@@ -93,6 +99,7 @@ export class ByteBatcher {
       this.onFirstRow = undefined;
       first();
     }
+    this.keepReleased = true;
     const n = shape.names.length;
     const valueBytes = end - start - idBytes - n;
     const profileBytes = shape.nameBytes + valueBytes;
@@ -141,14 +148,33 @@ export class ByteBatcher {
     if (this.builder !== undefined && this.builder.rows > 0) this.close(this.builder);
   }
 
+  /**
+   * Lets go of the memory it keeps for later batches, before the merge needs memory for a while (a spill's
+   * partitions, merged once the rows held in memory were drained): released bodies go, and the batch under
+   * construction moves out of the merge buffer it is built in (every page of it written by the merge's rows) to
+   * memory of its own. Bodies released before the next row comes are let go too (a sink still writing one).
+   */
+  shed(): void {
+    this.released.length = 0;
+    this.keepReleased = false;
+    if (this.builder === undefined) return;
+    this.builder.leavePlace();
+    this.freshBody = true; // into a released body again once the sink gives one back
+  }
+
   /** Memory for a batch body: a merge buffer the drain freed, else a released body, else undefined. */
   private spare(): Buffer | undefined {
     return this.spareBuffer?.(HEADER_ROOM + this.options.maxBytes) ?? this.released.pop();
   }
 
-  /** A released body (see releaseBatch). */
-  takeBack(buffer: Buffer): void {
-    if (this.released.length < MAX_RELEASED_BODIES) this.released.push(buffer);
+  /** A released body (see releaseBatch); undefined when its memory cannot take another batch. */
+  takeBack(buffer: Buffer | undefined): void {
+    if (!this.keepReleased) {
+      // Let go while the merge needs the memory (see shed): freed now, not at V8's next full collection.
+      collectGarbage();
+      return;
+    }
+    if (buffer !== undefined && this.released.length < MAX_RELEASED_BODIES) this.released.push(buffer);
   }
 
   /** A builder for a batch whose first row is `src[start, …)`. */
@@ -179,8 +205,7 @@ export class ByteBatcher {
 
   private close(builder: ByteBatchBuilder): void {
     const batch = builder.build(++this.seq);
-    const buffer = builder.reusableBuffer;
-    if (buffer !== undefined) bodyOwners.set(batch, { batcher: this, buffer });
+    bodyOwners.set(batch, { batcher: this, buffer: builder.reusableBuffer });
     this.builder = undefined;
     this.ctx.counters.sent += batch.rows;
     this.ctx.counters.batches++;

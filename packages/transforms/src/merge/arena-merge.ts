@@ -4,14 +4,14 @@
  * warnings, counters — is the same as validate → merge → batch over ProfileRows (see the differential test);
  * the public steps stay for callers who embed single stages.
  *
- * Within the memory budget the rows stay in memory (held-rows.ts). Past it the merge spills: the ids held by
- * then stay held (later rows of theirs fold into them in memory), and the rows of every other id go to
+ * Within the memory budget the rows stay in memory (held-rows.ts). Past it the merge spills: the ids of the
+ * first rows stay held (later rows of theirs fold into them in memory), and the rows of every other id go to
  * temporary files partitioned by id, merged partition by partition at the end and put back in first-seen order
  * (spilled-merge.ts). Every held id was first seen before any id on disk, so the held rows are drained first,
  * as soon as the input ends, and the spilled ones after them — the same batches, byte for byte, in bounded
- * memory, and an input a little over the budget writes only its overflow to disk. Should the held rows outgrow
- * the budget by HELD_GROWTH_SHARE through folds (an input with many later rows of early ids), they go to disk
- * too and the merge goes on wholly there.
+ * memory, and an input a little over the budget writes little to disk. Only the ids of the first rows stay
+ * held (KEPT_ROWS_SHARE of the budget); should they outgrow the budget through folds (an input with many later
+ * rows of early ids), they go to disk too and the merge goes on wholly there.
  */
 import { BulkpipeError, ErrorCode } from '@bulkpipe/core';
 import type { InputRecord } from '@bulkpipe/core';
@@ -34,11 +34,11 @@ const TABLE_BYTES_PER_ROW = 16;
 /** The encoder's buffer once rows only pass through it on their way to a spill file. */
 const SPILLING_ARENA_BYTES = 1024 * 1024;
 /**
- * How far past the budget the rows held when it was reached may grow by folding later rows of their ids, as a
- * share of the budget, before they go to disk too: at the default budget ~32 MiB, over ten times what the
- * reference exports' duplicates take on the way to 10M rows (~1 % of their rows are later rows of held ids).
+ * The share of the budget the rows that stay held may take when it is reached (whole arena buffers: up to one
+ * buffer more). The rest is for what those ids fold in later, and the drain's batch bodies come on top: held at
+ * the full budget, a 10M-row split peaked ~25 % above a 1M-row one that stays in memory.
  */
-const HELD_GROWTH_SHARE = 1 / 8;
+const KEPT_ROWS_SHARE = 1 / 2;
 
 export class ArenaMerge {
   private readonly shapes = new ShapeRegistry();
@@ -152,7 +152,7 @@ export class ArenaMerge {
     const held = this.held;
     if (held.size > 0 && held.foldIfHeld(src, start, idBytes, end, shape, source, line)) {
       this.ctx.counters.merged++;
-      if (held.estimatedBytes > this.merge.maxMemoryBytes * (1 + HELD_GROWTH_SHARE)) this.writeHeldOut();
+      if (held.estimatedBytes > this.merge.maxMemoryBytes) this.writeHeldOut();
       return;
     }
     this.spill!.add(src, start, end, idBytes, shape, source, line, rawId);
@@ -176,9 +176,14 @@ export class ArenaMerge {
    */
   *drainHeld(batcher: ByteBatcher, every = 1024, ready?: () => boolean): Generator<void> {
     if (this.held.size === 0) return;
+    if (this.spill !== undefined) {
+      // The id table and the partition files' write buffers are done with (~30 MB at the default budget): external
+      // memory V8 frees only at a full collection, and the drain's batch bodies come on top of the held rows.
+      this.held.arena.endLookups();
+      this.spill.finishWriting();
+      collectGarbage();
+    }
     yield* this.held.drain(this.drainTarget(batcher), every, ready);
-    // The arena's buffers go now, before the spilled partitions are merged beside them (see collect-garbage.ts).
-    if (this.spill !== undefined) collectGarbage();
   }
 
   /** After drainHeld (and prepareDrain): the rows that went to disk, if any, as `drain` hands them on. */
@@ -214,7 +219,10 @@ export class ArenaMerge {
    * rows gave back. Nothing to do in memory.
    */
   async prepareDrain(signal: AbortSignal): Promise<void> {
-    if (this.spill !== undefined && this.spillThreads === 2) await this.spill.mergePartitionsOnTwoThreads(signal);
+    if (this.spill === undefined) return;
+    // The drained arena's buffers go now, not beside the partitions' (see collect-garbage.ts).
+    collectGarbage();
+    if (this.spillThreads === 2) await this.spill.mergePartitionsOnTwoThreads(signal);
   }
 
   /** A drained arena buffer of at least `bytes` for a batch body, if one is free (see RowArena.takeSpare). */
@@ -242,7 +250,13 @@ export class ArenaMerge {
   private startSpill(): void {
     const { tempDir, spillPartitions } = this.merge;
     if (tempDir === undefined) throw this.budgetExceeded();
-    this.spill = new SpilledMerge(tempDir, spillPartitions, this.merge, this.ctx, this.shapes, this.sources, this.held.size);
+    const held = this.held;
+    const spill = new SpilledMerge(tempDir, spillPartitions, this.merge, this.ctx, this.shapes, this.sources, held.size);
+    this.spill = spill;
+    const kept = held.arena.firstSlotPast(this.merge.maxMemoryBytes * KEPT_ROWS_SHARE);
+    spill.spillHeldFrom(held, kept);
+    held.endAdding(kept, SPILLING_ARENA_BYTES);
+    collectGarbage(); // the buffers let go and the larger id table go now (see collect-garbage.ts)
   }
 
   /** The held rows outgrew the budget: they go to disk too, and the arena becomes the encoder's scratch buffer. */

@@ -127,6 +127,16 @@ export class HeldRows {
     return true;
   }
 
+  /**
+   * Keeps only the rows of the first `slots` slots, and adds no id from now on (see RowArena.endAdding): a
+   * merge past its budget has written the others out (SpilledMerge.spillHeldFrom) and folds later rows only
+   * into these (foldIfHeld).
+   */
+  endAdding(slots: number, scratchBytes: number): void {
+    for (const slot of [...this.rawIds.keys()]) if (slot >= slots) this.rawIds.delete(slot);
+    this.arena.endAdding(slots, scratchBytes);
+  }
+
   /** The row just committed: its sequence number and its raw id, when they are not implied. */
   private held(rawId: string | undefined, idBytes: number, seq: number | undefined): void {
     const slot = this.arena.size - 1;

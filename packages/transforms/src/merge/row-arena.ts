@@ -229,6 +229,45 @@ export class RowArena {
   }
 
   /** Whether the id held in `slot` is `buf[start, start + idBytes)` (its length is known to match). */
+  /**
+   * The first slot of the first buffer that starts past `rowBytes` bytes of rows (rows fill the buffers in slot
+   * order), or `size` when none does.
+   */
+  firstSlotPast(rowBytes: number): number {
+    let bytes = 0;
+    let chunk = -1;
+    for (let slot = 0; slot < this.size; slot++) {
+      if (this.chunkOf[slot] !== chunk) {
+        chunk = this.chunkOf[slot]!;
+        if (bytes > rowBytes) return slot;
+      }
+      bytes += this.lengthOf[slot]! + 1;
+    }
+    return this.size;
+  }
+
+  /**
+   * Ends adding ids: a merge past its budget keeps the ids of its first `slots` rows and only looks ids up from
+   * then on (ArenaMerge). `slots` is the first row of its buffer (firstSlotPast): the buffers from there on go,
+   * and rows are written into a fresh one of `scratchBytes` from now on, never committed. The id table shrinks
+   * to the least that keeps lookups short (at most 5/8 full): sized for the ids that were to come, it is 32 MB
+   * at the default budget, 16 MB or less after.
+   */
+  endAdding(slots: number, scratchBytes: number): void {
+    if (slots < this.size) {
+      for (let slot = slots; slot < this.size; slot++) this.usedBytes -= this.lengthOf[slot]! + 1;
+      this.chunks.length = this.chunkOf[slots]!;
+      this.size = slots;
+      this.buf = this.newBuffer(scratchBytes);
+      this.chunks.push(this.buf);
+      this.chunkIndex = this.chunks.length - 1;
+      this.rowStart = 0;
+    }
+    let entries = 16;
+    while (this.size * 16 > entries * 5) entries *= 2;
+    this.rehash(Math.min(entries, this.table.length));
+  }
+
   private sameId(slot: number, buf: Uint8Array, start: number, idBytes: number): boolean {
     const held = this.chunks[this.chunkOf[slot]!]!;
     const heldStart = this.startOf[slot]!;
@@ -265,13 +304,14 @@ export class RowArena {
     this.capacity = capacity;
   }
 
+  /** A table of `length` entries with the ids of every slot below `size` (a slot past it was let go: endAdding). */
   private rehash(length: number): void {
     const old = this.table;
     const table = new Int32Array(length);
     const mask = (table.length >> 1) - 1;
     for (let i = 0; i < old.length; i += 2) {
       const entry = old[i]!;
-      if (entry === 0) continue;
+      if (entry === 0 || entry > this.size) continue;
       const hash = old[i + 1]!;
       let probe = hash & mask;
       while (table[2 * probe] !== 0) probe = (probe + 1) & mask;

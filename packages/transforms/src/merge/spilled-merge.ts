@@ -96,13 +96,25 @@ export class SpilledMerge {
    * partition (their seqs are below those of every row added so far). Once, when the held rows outgrow the budget.
    */
   dumpHeld(held: HeldRows): void {
-    const arena = held.arena;
     for (let p = 0; p < this.partitions; p++) this.heldWriters.push(this.files.create('held'));
-    for (let slot = 0; slot < held.size; slot++) {
+    this.writeHeld(held, 0, this.heldWriters);
+  }
+
+  /**
+   * Writes the rows `held` holds from slot `from` on to their partitions, with their slots as seq: before any row
+   * is added (their seqs are below those to come), when the spill starts and only the first rows stay held.
+   */
+  spillHeldFrom(held: HeldRows, from: number): void {
+    this.writeHeld(held, from, this.writers);
+  }
+
+  private writeHeld(held: HeldRows, from: number, writers: readonly SpillWriter[]): void {
+    const arena = held.arena;
+    for (let slot = from; slot < held.size; slot++) {
       const buf = arena.bufferOf(slot);
       const start = arena.startOfSlot(slot);
       const idBytes = arena.idBytesOfSlot(slot);
-      const writer = this.heldWriters[partitionOf(buf, start, idBytes, 0, this.partitions)]!;
+      const writer = writers[partitionOf(buf, start, idBytes, 0, this.partitions)]!;
       const folded = held.bytesFoldedAt(slot);
       if (folded >= 0) {
         // A folded row is its bytes and shape, as a ROW, plus its origins (the first one in source and line).
@@ -199,6 +211,11 @@ export class SpilledMerge {
     this.worker = undefined;
     this.files.abandon();
     removeSpillDir(this.dir);
+  }
+
+  /** Closes the partition files: the input is over. (The drain and mergePartitionsOnTwoThreads do it too.) */
+  finishWriting(): void {
+    this.closePartitions();
   }
 
   /** Closes the partition files once the input is over; returns the partitions not merged yet. */
