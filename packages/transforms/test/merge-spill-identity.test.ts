@@ -371,3 +371,14 @@ test('held rows that outgrow the budget by folding later rows of their ids go to
   }
   t.deepEqual(readdirSync(tempRoot), []);
 });
+
+test('regression: an id whose row was let go when the spill started (past the kept half) goes to disk when it comes back', async (t) => {
+  const tempRoot = tempDirFor('let-go');
+  // 3,500 ids fill the 2 MiB budget; only the first half of its rows stay held. Then every id again, newest first:
+  // the ids let go come back first (a lookup that still found their slots read buffers already gone).
+  const input = bigInput(7000, (i) => `c-${i < 3500 ? i : 6999 - i}`);
+  const memory = run(input, { maxMemoryBytes: 1 << 30 });
+  same(t, run(input, { maxMemoryBytes: 2 * 1024 * 1024, tempDir: tempRoot, spillPartitions: 4 }), memory, 'one thread');
+  same(t, await runOnTwoThreads(input, { maxMemoryBytes: 2 * 1024 * 1024, tempDir: tempRoot, spillPartitions: 4 }), memory, 'two threads');
+  t.deepEqual(readdirSync(tempRoot), []);
+});

@@ -213,7 +213,8 @@ export class RowArena {
       const entry = table[2 * probe]!;
       if (entry === 0) return -1;
       const slot = entry - 1;
-      if (table[2 * probe + 1] === hash && this.idBytesOf[slot] === idBytes && this.sameId(slot, src, start, idBytes)) return slot;
+      // A slot past `size` was let go (endAdding): its id lives on disk now.
+      if (slot < this.size && table[2 * probe + 1] === hash && this.idBytesOf[slot] === idBytes && this.sameId(slot, src, start, idBytes)) return slot;
     }
   }
 
@@ -249,23 +250,20 @@ export class RowArena {
   /**
    * Ends adding ids: a merge past its budget keeps the ids of its first `slots` rows and only looks ids up from
    * then on (ArenaMerge). `slots` is the first row of its buffer (firstSlotPast): the buffers from there on go,
-   * and rows are written into a fresh one of `scratchBytes` from now on, never committed. The id table shrinks
-   * to the least that keeps lookups short (at most 5/8 full): sized for the ids that were to come, it is 32 MB
-   * at the default budget, 16 MB or less after.
+   * and rows are written into a fresh one of `scratchBytes` from now on, never committed. The id table keeps its
+   * size (lookups pass over the slots let go): freeing a table of 8–32 MiB here made glibc serve the partition
+   * merges' 8 MiB buffers from its heap instead of mmap (its threshold rises to the largest block freed), and
+   * their memory was never given back — a 10M-row split peaked ~25 MB higher.
    */
   endAdding(slots: number, scratchBytes: number): void {
-    if (slots < this.size) {
-      for (let slot = slots; slot < this.size; slot++) this.usedBytes -= this.lengthOf[slot]! + 1;
-      this.chunks.length = this.chunkOf[slots]!;
-      this.size = slots;
-      this.buf = this.newBuffer(scratchBytes);
-      this.chunks.push(this.buf);
-      this.chunkIndex = this.chunks.length - 1;
-      this.rowStart = 0;
-    }
-    let entries = 16;
-    while (this.size * 16 > entries * 5) entries *= 2;
-    this.rehash(Math.min(entries, this.table.length));
+    if (slots >= this.size) return;
+    for (let slot = slots; slot < this.size; slot++) this.usedBytes -= this.lengthOf[slot]! + 1;
+    this.chunks.length = this.chunkOf[slots]!;
+    this.size = slots;
+    this.buf = this.newBuffer(scratchBytes);
+    this.chunks.push(this.buf);
+    this.chunkIndex = this.chunks.length - 1;
+    this.rowStart = 0;
   }
 
   private sameId(slot: number, buf: Uint8Array, start: number, idBytes: number): boolean {
@@ -304,14 +302,13 @@ export class RowArena {
     this.capacity = capacity;
   }
 
-  /** A table of `length` entries with the ids of every slot below `size` (a slot past it was let go: endAdding). */
   private rehash(length: number): void {
     const old = this.table;
     const table = new Int32Array(length);
     const mask = (table.length >> 1) - 1;
     for (let i = 0; i < old.length; i += 2) {
       const entry = old[i]!;
-      if (entry === 0 || entry > this.size) continue;
+      if (entry === 0) continue;
       const hash = old[i + 1]!;
       let probe = hash & mask;
       while (table[2 * probe] !== 0) probe = (probe + 1) & mask;

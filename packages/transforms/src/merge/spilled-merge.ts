@@ -36,6 +36,7 @@ import { RunMerge } from './run-merge.js';
 import type { WorkerShapeIds } from './run-merge.js';
 import { RUN_META_FIELDS } from './run-merge-protocol.js';
 import { RunMergeClient } from './run-merge-client.js';
+import { collectGarbage } from './collect-garbage.js';
 import type { Extra } from './spill-records.js';
 
 /** The partition worker's young generation, in MiB: it holds one partition's rows in buffers, little on its heap. */
@@ -200,6 +201,9 @@ export class SpilledMerge {
       yield;
       if (this.disposed) return;
     }
+    // The partition merges' arena buffers go now, not beside the batch bodies the k-way merge fills (see
+    // collect-garbage.ts).
+    collectGarbage();
     if (this.twoThreads && this.runs.length > 1) yield* this.mergeRunsInWorker(target, every, ready);
     else yield* this.mergeRuns(target, every, ready);
   }
