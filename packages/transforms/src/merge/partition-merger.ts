@@ -18,8 +18,14 @@ import type { Extra } from './spill-records.js';
 
 /** A partition still over the budget after this many re-splits holds one huge id (or a tiny budget): stop. */
 const MAX_SPLIT_DEPTH = 3;
-/** Arena buffers of a partition's merge: partitions are a fraction of the budget, so smaller than in memory. */
-const PARTITION_ARENA_BYTES = 8 * 1024 * 1024;
+/**
+ * Arena buffers of a partition's merge. Above 32 MiB, glibc's largest mmap threshold, so each is its own mapping
+ * whatever blocks were freed before: at 8 MiB they came from malloc's heap once a freed block of 8–32 MiB had
+ * raised the threshold (it follows the largest block freed), and that memory was never given back — a 10M-row
+ * split then peaked 25–45 MB higher while its partitions were merged. Only the pages a partition writes are
+ * committed (a partition of the 10M-row export holds ~28 MB of rows), and the pool keeps them for the next.
+ */
+const PARTITION_ARENA_BYTES = 32 * 1024 * 1024 + 64 * 1024;
 
 /** What merging a partition gave: its run files (one, or one per part of a re-split), the rows folded, the bytes written. */
 export interface MergedPartition {
