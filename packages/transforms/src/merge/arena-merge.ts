@@ -178,10 +178,10 @@ export class ArenaMerge {
   *drainHeld(batcher: ByteBatcher, every = 1024, ready?: () => boolean): Generator<void> {
     if (this.held.size === 0) return;
     if (this.spill !== undefined) {
-      // The id table and the partition files' write buffers are done with (~30 MB at the default budget): external
+      // The id table and the partition files' write buffers are done with (~48 MB at the default budget): external
       // memory V8 frees only at a full collection, and the drain's batch bodies come on top of the held rows.
       this.held.arena.endLookups();
-      this.spill.finishWriting();
+      this.spill.closePartitions();
       collectGarbage();
     }
     yield* this.held.drain(this.drainTarget(batcher), every, ready);
@@ -257,7 +257,7 @@ export class ArenaMerge {
     const kept = held.arena.firstSlotPast(this.merge.maxMemoryBytes * KEPT_ROWS_SHARE);
     spill.spillHeldFrom(held, kept);
     held.endAdding(kept, SPILLING_ARENA_BYTES);
-    collectGarbage(); // the buffers let go and the larger id table go now (see collect-garbage.ts)
+    collectGarbage(); // the buffers let go are freed now (see collect-garbage.ts)
   }
 
   /** The held rows outgrew the budget: they go to disk too, and the arena becomes the encoder's scratch buffer. */

@@ -229,7 +229,6 @@ export class RowArena {
     if (entries > this.table.length) this.rehash(entries);
   }
 
-  /** Whether the id held in `slot` is `buf[start, start + idBytes)` (its length is known to match). */
   /**
    * The first slot of the first buffer that starts past `rowBytes` bytes of rows (rows fill the buffers in slot
    * order), or `size` when none does.
@@ -251,9 +250,9 @@ export class RowArena {
    * Ends adding ids: a merge past its budget keeps the ids of its first `slots` rows and only looks ids up from
    * then on (ArenaMerge). `slots` is the first row of its buffer (firstSlotPast): the buffers from there on go,
    * and rows are written into a fresh one of `scratchBytes` from now on, never committed. The id table keeps its
-   * size (lookups pass over the slots let go): freeing a table of 8–32 MiB here made glibc serve the partition
-   * merges' 8 MiB buffers from its heap instead of mmap (its threshold rises to the largest block freed), and
-   * their memory was never given back — a 10M-row split peaked ~25 MB higher.
+   * size (lookups pass over the slots let go): a table of 8–32 MiB made and freed here raised glibc's mmap
+   * threshold (it follows the largest block freed), the partition merges' 8 MiB buffers then came from malloc's
+   * heap and were never given back — a 10M-row split peaked ~25 MB higher.
    */
   endAdding(slots: number, scratchBytes: number): void {
     if (slots >= this.size) return;
@@ -266,6 +265,7 @@ export class RowArena {
     this.rowStart = 0;
   }
 
+  /** Whether the id held in `slot` is `buf[start, start + idBytes)` (its length is known to match). */
   private sameId(slot: number, buf: Uint8Array, start: number, idBytes: number): boolean {
     const held = this.chunks[this.chunkOf[slot]!]!;
     const heldStart = this.startOf[slot]!;

@@ -6,10 +6,10 @@
  * the batcher in the very order the in-memory merge would have, so the batches are byte-identical to an
  * in-memory run. The partitions can be merged on two threads at once (mergePartitionsOnTwoThreads).
  *
- * What goes to disk: the rows held in memory when the budget is reached stay there (ArenaMerge folds later rows
- * of their ids into them, and drains them first); only rows of the other ids come here. Should the held rows
- * outgrow the budget after all (many later rows of their ids), they are written out too (dumpHeld), into files
- * of their own read before their partition's.
+ * What goes to disk: when the budget is reached, the ids of the first rows held stay in memory (ArenaMerge folds
+ * later rows of theirs there, and drains them first); the other held rows (spillHeldFrom) and every row of
+ * another id come here. Should the rows that stay held outgrow the budget after all (many later rows of their
+ * ids), they are written out too (dumpHeld), into files of their own read before their partition's.
  *
  * Sequence numbers: a held row's is its slot (its first-seen order); rows that come here get the next numbers
  * from `firstSeq` (the ids held) on. Each partition's files, read in order, are therefore in seq order, each
@@ -217,13 +217,11 @@ export class SpilledMerge {
     removeSpillDir(this.dir);
   }
 
-  /** Closes the partition files: the input is over. (The drain and mergePartitionsOnTwoThreads do it too.) */
-  finishWriting(): void {
-    this.closePartitions();
-  }
-
-  /** Closes the partition files once the input is over; returns the partitions not merged yet. */
-  private closePartitions(): string[][] {
+  /**
+   * Closes the partition files once the input is over (again: nothing more to do); returns the partitions not
+   * merged yet. The drain and mergePartitionsOnTwoThreads call it; ArenaMerge before the held rows are drained.
+   */
+  closePartitions(): string[][] {
     this.writers.forEach((writer, p) => {
       const held = this.heldWriters[p];
       if (held !== undefined) this.spilledBytes += this.files.finish(held);
