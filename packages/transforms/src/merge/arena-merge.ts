@@ -35,9 +35,10 @@ const TABLE_BYTES_PER_ROW = 16;
 const SPILLING_ARENA_BYTES = 1024 * 1024;
 /**
  * The share of the budget the rows that stay held may take when it is reached (whole arena buffers: up to one
- * buffer more); the rest is for what those ids fold in later. Measured against keeping every held row (1), in
- * interleaved runs: 1.3M rows 2.9 vs 3.8 s, 5M 9.8–10.2 vs 10.9–11.6 s, 10M 20.4 vs 22.9 s, a few MB less at
- * the peak; with every row kept the main thread spent far longer in GC (not pinned down further).
+ * buffer more); the rest is for what those ids fold in later. Keeping every held row leaves no room for that:
+ * they outgrew the budget at once and were all written out (1.3M rows 3.8 s against 2.9 s). Kept whole with an
+ * eighth of the budget to grow into: the same time in interleaved runs (1.3M 2.27–2.60 vs 2.49–2.59 s, 5M
+ * 9.35–9.60 vs 9.59–9.60 s) and ~40 MB more at the 5M peak (450–453 vs 411–413 MB).
  */
 const KEPT_ROWS_SHARE = 1 / 2;
 
