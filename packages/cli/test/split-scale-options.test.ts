@@ -1,5 +1,5 @@
 /** `--memory` past which the merge spills, `--temp-dir`, `--presorted`: through the built binary, as a user runs them. */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { batchOutputs, runCli, sampleExportFixture } from './run-cli.js';
@@ -16,7 +16,23 @@ const spillsLikeMemory = test.macro(async (t, budget: string, name: string) => {
   t.is(spilled.code, 0, spilled.stderr);
   t.deepEqual(batchOutputs(join(work, `spilled-${name}`)), batchOutputs(join(work, `memory-${name}`)));
   t.deepEqual(readdirSync(spillDir), []);
+  // The summary says the merge spilled, and what it kept and wrote; an in-memory run says nothing of it.
+  const summaryOf = (dir: string): { spill?: { budgetBytes: number; idsKept: number; spilledBytes: number } } =>
+    (JSON.parse(readFileSync(join(work, dir, 'manifest.json'), 'utf8')) as { summary: { spill?: { budgetBytes: number; idsKept: number; spilledBytes: number } } }).summary;
+  t.is(summaryOf(`memory-${name}`).spill, undefined);
+  const spill = summaryOf(`spilled-${name}`).spill;
+  t.is(spill?.budgetBytes, parseSize(budget));
+  // Budgets this small are below one arena buffer (~50 MB): every row goes to disk (see ArenaMerge.startSpill).
+  t.true(spill !== undefined && spill.idsKept === 0 && spill.spilledBytes > 0, JSON.stringify(spill));
+  t.regex(spilled.stderr, /merge passed its [\d.]+ MiB budget \(--memory\): [\d,]+ ids kept in memory, [\d.]+ [kMG]?B written to temporary files/);
+  t.notRegex(memory.stderr, /merge passed its/);
 });
+
+/** `1MB` and `2MiB` as the CLI reads them. */
+function parseSize(text: string): number {
+  const [, number, unit] = /^(\d+)(MB|MiB)$/.exec(text)!;
+  return Number(number) * (unit === 'MiB' ? 1024 * 1024 : 1_000_000);
+}
 
 test('a budget the merge passes spills to --temp-dir: the same files as in memory, and the temp dir is left empty', spillsLikeMemory, '1MB', 'one-thread');
 // From 2 MiB on, the partitions and then their runs are merged on two threads: the bundle starts its partition

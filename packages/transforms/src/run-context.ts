@@ -23,10 +23,22 @@ export interface RunCounters {
   warnings: number;
 }
 
+/** What a merge past its memory budget did (ArenaMerge): for the summary, so a user tuning `--memory` sees it. */
+export interface SpillReport {
+  /** The merge's memory budget (maxMemoryBytes). */
+  readonly budgetBytes: number;
+  /** Ids whose rows stayed in memory past the budget (0 when they were written out too). */
+  readonly idsKept: number;
+  /** Bytes written to temporary files: partition files and the runs merged from them. */
+  readonly spilledBytes: number;
+}
+
 export interface RunEvents {
   reject: [RejectedRow];
   warning: [RowWarning];
   progress: [RunCounters];
+  /** The merge passed its budget and its spill is done (after its last row went to the batcher). */
+  spill: [SpillReport];
 }
 
 export interface Clock {
@@ -72,6 +84,8 @@ export class RunContext {
   private readonly examplesPerCode: number;
   /** The inputs' total size when known (expectInputBytes): mid-run, the ceiling is judged on the whole input. */
   private inputBytes = 0;
+  /** Set when the merge spilled past its budget (reportSpill). */
+  spill: SpillReport | undefined;
 
   constructor(options: RunContextOptions = {}) {
     const maxRejectRate = options.maxRejectRate ?? 0.05;
@@ -110,6 +124,12 @@ export class RunContext {
     const { read, rejected, bytesRead } = this.counters;
     const projected = this.inputBytes > bytesRead && bytesRead > 0 ? (read * this.inputBytes) / bytesRead : read;
     return rejected > this.maxRejectRate * projected;
+  }
+
+  /** Records what a merge past its budget did (see SpillReport). */
+  reportSpill(report: SpillReport): void {
+    this.spill = report;
+    this.events.emit('spill', report);
   }
 
   warn(warning: RowWarning): void {

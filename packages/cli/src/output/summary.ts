@@ -1,6 +1,6 @@
 /** The run summary: one plain object (for manifest.json and `--json`) and its human rendering. */
 import { formatPercent } from '@bulkpipe/transforms';
-import type { CodeTally, RunContext, RunCounters } from '@bulkpipe/transforms';
+import type { CodeTally, RunContext, RunCounters, SpillReport } from '@bulkpipe/transforms';
 import { formatBytes, formatCount, formatDuration, formatRate } from './format.js';
 
 export interface CodeSummary {
@@ -31,6 +31,8 @@ export interface RunSummary {
   durationMs: number;
   rowsPerSecond: number;
   batches: BatchSummary[];
+  /** Set when the merge passed its memory budget (`--memory`) and spilled to temporary files. */
+  spill?: SpillReport;
   /** Set when the run stopped on a fatal error: the books cover only what was read until then. */
   stoppedBy?: string;
 }
@@ -62,6 +64,7 @@ export function buildSummary(command: string, inputs: string[], ctx: RunContext,
     durationMs,
     rowsPerSecond: (read / durationMs) * 1000,
     batches,
+    ...(ctx.spill !== undefined ? { spill: { ...ctx.spill } } : {}),
     ...(stoppedBy !== undefined ? { stoppedBy } : {}),
   };
 }
@@ -79,6 +82,13 @@ export function renderSummary(summary: RunSummary): string {
       (summary.stoppedBy !== undefined ? `(stopped early: ${summary.stoppedBy})` : summary.booksBalance ? 'books balance' : 'BOOKS DO NOT BALANCE'),
   );
   lines.push(`  reject rate ${formatPercent(summary.rejectRate)} (ceiling ${formatPercent(summary.maxRejectRate)}), ${formatCount(warnings)} warnings`);
+  const spill = summary.spill;
+  if (spill !== undefined) {
+    lines.push(
+      `  merge passed its ${+(spill.budgetBytes / 1024 / 1024).toFixed(1)} MiB budget (--memory): ${formatCount(spill.idsKept)} ids kept in memory, ` +
+        `${formatBytes(spill.spilledBytes)} written to temporary files for the rest`,
+    );
+  }
   // An upload run lists its batches with their Target status in its own report instead.
   if (summary.batches.length > 0 || batches === 0) lines.push(`  ${formatCount(batches)} batch${batches === 1 ? '' : 'es'}`);
   for (const batch of summary.batches) {

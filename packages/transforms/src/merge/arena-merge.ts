@@ -10,7 +10,7 @@
  * (spilled-merge.ts). Every held id was first seen before any id on disk, so the held rows are drained first,
  * as soon as the input ends, and the spilled ones after them — the same batches, byte for byte, in bounded
  * memory, and an input a little over the budget writes little to disk. Only the ids of the first rows stay
- * held (KEPT_ROWS_SHARE of the budget); should they outgrow the budget through folds (an input with many later
+ * held (whole arena buffers, leaving FOLD_ROOM_SHARE of the budget); should they outgrow the budget through folds (an input with many later
  * rows of early ids), they go to disk too and the merge goes on wholly there.
  */
 import { BulkpipeError, ErrorCode } from '@bulkpipe/core';
@@ -34,13 +34,14 @@ const TABLE_BYTES_PER_ROW = 16;
 /** The encoder's buffer once rows only pass through it on their way to a spill file. */
 const SPILLING_ARENA_BYTES = 1024 * 1024;
 /**
- * The share of the budget the rows that stay held may take when it is reached (whole arena buffers: up to one
- * buffer more); the rest is for what those ids fold in later. Keeping every held row leaves no room for that:
- * they outgrew the budget at once and were all written out (1.3M rows 3.8 s against 2.9 s). Kept whole with an
- * eighth of the budget to grow into: the same time in interleaved runs (1.3M 2.27–2.60 vs 2.49–2.59 s, 5M
- * 9.35–9.60 vs 9.59–9.60 s) and ~40 MB more at the 5M peak (450–453 vs 411–413 MB).
+ * The share of the budget left for what the ids kept in memory fold in after it was reached: whole arena buffers of
+ * rows are let go (to disk) until the estimate is below the rest. At the default budget that keeps ~150 MB of the
+ * ~200 MB of rows held (a 50 MB buffer less). Keeping every held row left no room: they outgrew the budget at the
+ * first fold and all went to disk (1.3M rows 3.8 s against 2.9 s); keeping whole buffers up to half the budget's
+ * rows (100 MB) cost 1.3M rows 2.81–2.84 s against 2.63–2.72 s and 5M 10.4–10.5 s against 9.7–9.9 s, and kept one
+ * buffer at `--memory 128MiB`, where keeping the buffer that straddles half left no room again (2.48 s against 2.67 s).
  */
-const KEPT_ROWS_SHARE = 1 / 2;
+const FOLD_ROOM_SHARE = 1 / 8;
 
 export class ArenaMerge {
   private readonly shapes = new ShapeRegistry();
@@ -50,6 +51,8 @@ export class ArenaMerge {
   private readonly sources = this.sourceLabels.labels;
   private readonly held: HeldRows;
   private spill: SpilledMerge | undefined;
+  /** Ids kept in memory when the merge spilled (0 once they went to disk too), for the run's SpillReport. */
+  private idsKept = 0;
   /** The chunk `pushEncoded` reads, and how far its bytes moved into the arena. */
   private chunk: Buffer | undefined;
   private chunkShift = 0;
@@ -190,9 +193,11 @@ export class ArenaMerge {
 
   /** After drainHeld (and prepareDrain): the rows that went to disk, if any, as `drain` hands them on. */
   *drainSpilled(batcher: ByteBatcher, every = 1024, ready?: () => boolean): Generator<void> {
-    if (this.spill === undefined) return;
+    const spill = this.spill;
+    if (spill === undefined) return;
     try {
-      yield* this.spill.drain(this.drainTarget(batcher), every, ready);
+      yield* spill.drain(this.drainTarget(batcher), every, ready);
+      this.ctx.reportSpill({ budgetBytes: this.merge.maxMemoryBytes, idsKept: this.idsKept, spilledBytes: spill.spilledBytes });
     } finally {
       this.dispose();
     }
@@ -246,8 +251,9 @@ export class ArenaMerge {
   }
 
   /**
-   * Past the budget: the ids held stay held, and rows of other ids go to disk from now on. When the directory
-   * cannot be created or written, the run stops with SPILL_FAILED naming it.
+   * Past the budget: the ids of the first rows (FOLD_ROOM_SHARE) stay held, the other held rows and every row of
+   * another id go to disk from now on. When the directory cannot be created or written, the run stops with
+   * SPILL_FAILED naming it.
    */
   private startSpill(): void {
     const { tempDir, spillPartitions } = this.merge;
@@ -255,15 +261,19 @@ export class ArenaMerge {
     const held = this.held;
     const spill = new SpilledMerge(tempDir, spillPartitions, this.merge, this.ctx, this.shapes, this.sources, held.size);
     this.spill = spill;
-    const kept = held.arena.firstSlotPast(this.merge.maxMemoryBytes * KEPT_ROWS_SHARE);
+    // When every row fits (tiny rows: the index and table take most of the budget), every row stays and the id
+    // table shrinks to make room (RowArena.endAdding); if their folds still outgrow the budget, they go too.
+    const kept = held.arena.slotsWithin(this.merge.maxMemoryBytes * (1 - FOLD_ROOM_SHARE));
     spill.spillHeldFrom(held, kept);
     held.endAdding(kept, SPILLING_ARENA_BYTES);
+    this.idsKept = kept;
     collectGarbage(); // the buffers let go are freed now (see collect-garbage.ts)
   }
 
   /** The held rows outgrew the budget: they go to disk too, and the arena becomes the encoder's scratch buffer. */
   private writeHeldOut(): void {
     this.spill!.dumpHeld(this.held);
+    this.idsKept = 0;
     this.held.clear();
     this.held.arena.reset(SPILLING_ARENA_BYTES);
     collectGarbage(); // the dropped arena goes now, not after the read (see collect-garbage.ts)

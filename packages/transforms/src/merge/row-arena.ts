@@ -230,39 +230,49 @@ export class RowArena {
   }
 
   /**
-   * The first slot of the first buffer that starts past `rowBytes` bytes of rows (rows fill the buffers in slot
-   * order), or `size` when none does.
+   * The most slots — the rows of whole buffers, from the first one on — that keep the estimate at most `bytes`
+   * once the rest are let go (endAdding, which keeps the index and the id table): rows fill the buffers in slot
+   * order. `size` when every row does.
    */
-  firstSlotPast(rowBytes: number): number {
-    let bytes = 0;
-    let chunk = -1;
+  slotsWithin(bytes: number): number {
+    const fixed = this.estimatedBytes - this.usedBytes;
+    let rows = 0;
+    let chunk = this.size > 0 ? this.chunkOf[0]! : 0;
+    let kept = 0;
     for (let slot = 0; slot < this.size; slot++) {
       if (this.chunkOf[slot] !== chunk) {
+        if (fixed + rows > bytes) return kept;
         chunk = this.chunkOf[slot]!;
-        if (bytes > rowBytes) return slot;
+        kept = slot;
       }
-      bytes += this.lengthOf[slot]! + 1;
+      rows += this.lengthOf[slot]! + 1;
     }
-    return this.size;
+    return fixed + rows > bytes ? kept : this.size;
   }
 
   /**
    * Ends adding ids: a merge past its budget keeps the ids of its first `slots` rows and only looks ids up from
-   * then on (ArenaMerge). `slots` is the first row of its buffer (firstSlotPast): the buffers from there on go,
-   * and rows are written into a fresh one of `scratchBytes` from now on, never committed. The id table keeps its
-   * size (lookups pass over the slots let go): a table of 8–32 MiB made and freed here raised glibc's mmap
-   * threshold (it follows the largest block freed), the partition merges' 8 MiB buffers then came from malloc's
-   * heap and were never given back — a 10M-row split peaked ~25 MB higher.
+   * then on (ArenaMerge). When `slots` is the first row of a buffer (firstSlotPast), the buffers from there on
+   * go, rows are written into a fresh one of `scratchBytes` from now on, never committed, and the id table keeps
+   * its size (lookups pass over the slots let go): a table of 8–32 MiB made and freed here raised glibc's mmap
+   * threshold (it follows the largest block freed), later buffers came from malloc's heap and were never given
+   * back — a 10M-row split peaked ~15–25 MB higher. When every row stays (a budget of about one buffer), the
+   * table shrinks to at most 5/8 full instead: that is the room its ids have to fold into.
    */
   endAdding(slots: number, scratchBytes: number): void {
-    if (slots >= this.size) return;
-    for (let slot = slots; slot < this.size; slot++) this.usedBytes -= this.lengthOf[slot]! + 1;
-    this.chunks.length = this.chunkOf[slots]!;
-    this.size = slots;
-    this.buf = this.newBuffer(scratchBytes);
-    this.chunks.push(this.buf);
-    this.chunkIndex = this.chunks.length - 1;
-    this.rowStart = 0;
+    if (slots < this.size) {
+      for (let slot = slots; slot < this.size; slot++) this.usedBytes -= this.lengthOf[slot]! + 1;
+      this.chunks.length = this.chunkOf[slots]!;
+      this.size = slots;
+      this.buf = this.newBuffer(scratchBytes);
+      this.chunks.push(this.buf);
+      this.chunkIndex = this.chunks.length - 1;
+      this.rowStart = 0;
+      return;
+    }
+    let entries = 16;
+    while (this.size * 16 > entries * 5) entries *= 2;
+    if (entries < this.table.length) this.rehash(entries);
   }
 
   /** Whether the id held in `slot` is `buf[start, start + idBytes)` (its length is known to match). */
