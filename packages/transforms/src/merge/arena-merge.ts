@@ -10,8 +10,8 @@
  * (spilled-merge.ts). Every held id was first seen before any id on disk, so the held rows are drained first,
  * as soon as the input ends, and the spilled ones after them — the same batches, byte for byte, in bounded
  * memory, and an input a little over the budget writes little to disk. Only the ids of the first rows stay
- * held (whole arena buffers, leaving FOLD_ROOM_SHARE of the budget); should they outgrow the budget through folds (an input with many later
- * rows of early ids), they go to disk too and the merge goes on wholly there.
+ * held (whole arena buffers, leaving FOLD_ROOM_SHARE of the budget); should they outgrow the budget through
+ * folds (an input with many later rows of early ids), they go to disk too and the merge goes on wholly there.
  */
 import { BulkpipeError, ErrorCode } from '@bulkpipe/core';
 import type { InputRecord } from '@bulkpipe/core';
@@ -251,8 +251,8 @@ export class ArenaMerge {
   }
 
   /**
-   * Past the budget: the ids of the first rows (FOLD_ROOM_SHARE) stay held, the other held rows and every row of
-   * another id go to disk from now on. When the directory cannot be created or written, the run stops with
+   * Past the budget: the ids of the first rows (whole buffers, leaving FOLD_ROOM_SHARE) stay held, the other held
+   * rows and every row of another id go to disk from now on. When the directory cannot be created or written, the run stops with
    * SPILL_FAILED naming it.
    */
   private startSpill(): void {
@@ -261,12 +261,16 @@ export class ArenaMerge {
     const held = this.held;
     const spill = new SpilledMerge(tempDir, spillPartitions, this.merge, this.ctx, this.shapes, this.sources, held.size);
     this.spill = spill;
-    // When every row fits (tiny rows: the index and table take most of the budget), every row stays and the id
-    // table shrinks to make room (RowArena.endAdding); if their folds still outgrow the budget, they go too.
     const kept = held.arena.slotsWithin(this.merge.maxMemoryBytes * (1 - FOLD_ROOM_SHARE));
     spill.spillHeldFrom(held, kept);
-    held.endAdding(kept, SPILLING_ARENA_BYTES);
     this.idsKept = kept;
+    if (kept > 0) held.endAdding(kept, SPILLING_ARENA_BYTES);
+    else {
+      // Not one buffer leaves the room (a budget of about one buffer, or rows so small their index and id table
+      // take most of it): every row went, and the index and table go too.
+      held.clear();
+      held.arena.reset(SPILLING_ARENA_BYTES);
+    }
     collectGarbage(); // the buffers let go are freed now (see collect-garbage.ts)
   }
 

@@ -251,28 +251,22 @@ export class RowArena {
   }
 
   /**
-   * Ends adding ids: a merge past its budget keeps the ids of its first `slots` rows and only looks ids up from
-   * then on (ArenaMerge). When `slots` is the first row of a buffer (firstSlotPast), the buffers from there on
-   * go, rows are written into a fresh one of `scratchBytes` from now on, never committed, and the id table keeps
-   * its size (lookups pass over the slots let go): a table of 8–32 MiB made and freed here raised glibc's mmap
-   * threshold (it follows the largest block freed), later buffers came from malloc's heap and were never given
-   * back — a 10M-row split peaked ~15–25 MB higher. When every row stays (a budget of about one buffer), the
-   * table shrinks to at most 5/8 full instead: that is the room its ids have to fold into.
+   * Ends adding ids: a merge past its budget keeps the ids of its first `slots` rows — the first row of a buffer
+   * (slotsWithin) — and only looks ids up from then on (ArenaMerge). The buffers from there on go, and rows are
+   * written into a fresh one of `scratchBytes`, never committed. The id table keeps its size (lookups pass over
+   * the slots let go): a table of 8–32 MiB made and freed here raised glibc's mmap threshold (it follows the
+   * largest block freed), later buffers came from malloc's heap and were never given back — a 10M-row split
+   * peaked ~15–25 MB higher.
    */
   endAdding(slots: number, scratchBytes: number): void {
-    if (slots < this.size) {
-      for (let slot = slots; slot < this.size; slot++) this.usedBytes -= this.lengthOf[slot]! + 1;
-      this.chunks.length = this.chunkOf[slots]!;
-      this.size = slots;
-      this.buf = this.newBuffer(scratchBytes);
-      this.chunks.push(this.buf);
-      this.chunkIndex = this.chunks.length - 1;
-      this.rowStart = 0;
-      return;
-    }
-    let entries = 16;
-    while (this.size * 16 > entries * 5) entries *= 2;
-    if (entries < this.table.length) this.rehash(entries);
+    if (slots >= this.size) return;
+    for (let slot = slots; slot < this.size; slot++) this.usedBytes -= this.lengthOf[slot]! + 1;
+    this.chunks.length = this.chunkOf[slots]!;
+    this.size = slots;
+    this.buf = this.newBuffer(scratchBytes);
+    this.chunks.push(this.buf);
+    this.chunkIndex = this.chunks.length - 1;
+    this.rowStart = 0;
   }
 
   /** Whether the id held in `slot` is `buf[start, start + idBytes)` (its length is known to match). */
