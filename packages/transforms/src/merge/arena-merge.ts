@@ -155,7 +155,7 @@ export class ArenaMerge {
   /** Past the budget: a row of an id held in memory folds into it, any other goes to disk. */
   private foldOrSpill(src: Buffer, start: number, end: number, idBytes: number, shape: number, source: number, line: number, rawId: string | undefined): void {
     const held = this.held;
-    if (held.size > 0 && held.foldIfHeld(src, start, idBytes, end, shape, source, line)) {
+    if (held.foldIfHeld(src, start, idBytes, end, shape, source, line)) {
       this.ctx.counters.merged++;
       if (held.estimatedBytes > this.merge.maxMemoryBytes) this.writeHeldOut();
       return;
@@ -252,8 +252,8 @@ export class ArenaMerge {
 
   /**
    * Past the budget: the ids of the first rows (whole buffers, leaving FOLD_ROOM_SHARE) stay held, the other held
-   * rows and every row of another id go to disk from now on. When the directory cannot be created or written, the run stops with
-   * SPILL_FAILED naming it.
+   * rows and every row of another id go to disk from now on. When the directory cannot be created or written,
+   * the run stops with SPILL_FAILED naming it.
    */
   private startSpill(): void {
     const { tempDir, spillPartitions } = this.merge;

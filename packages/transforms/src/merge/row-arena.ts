@@ -203,6 +203,8 @@ export class RowArena {
   /**
    * The slot of the id whose encoded bytes are `src[start, start + idBytes)`, or -1 when it is not held. Adds
    * nothing: a merge past its budget folds rows into the ids it holds and sends the rest to disk (ArenaMerge).
+   * Its own probe loop, not findOrAdd's: the one check it needs more (slots let go) cost the in-memory merge's
+   * lookup, a million a run, ~1.5 % of the 1M-row split when shared (measured).
    */
   find(src: Uint8Array, start: number, idBytes: number): number {
     if (this.size === 0) return -1; // a cleared arena has no table
