@@ -22,7 +22,8 @@ export const splitCommand: CommandModule<object, SplitArgs> = {
       .option('overwrite', { describe: 'Replace batch files left in --out by an earlier run', type: 'boolean', default: false })
       .example('$0 split customers.csv --out batches --id-column customer_id', 'Batches of < 50 MB and ≤ 500,000 rows, keyed by thirdPartyId')
       .example('$0 split export.csv.gz --out out --id-column tnt_id --id-type pcId --merge first', 'A gzipped export keyed by pcId; the first value of a duplicate id wins')
-      .example('cat export.csv | $0 split - --out out --mapping mapping.json --json', 'stdin, a mapping file, NDJSON events on stdout') as never,
+      .example('cat export.csv | $0 split - --out out --mapping mapping.json --json', 'stdin, a mapping file, NDJSON events on stdout')
+      .example('$0 split warehouse-*.csv --out out --id-column customer_id --memory 1GiB --temp-dir /data/tmp', 'Tens of millions of rows: past 1 GiB the merge spills to /data/tmp (same batches; the summary says how much)') as never,
   handler: (args) =>
     runCommand('split', args, async (io) => {
       const resolved = resolvePipelineArgs(args);

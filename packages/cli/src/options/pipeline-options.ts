@@ -47,7 +47,7 @@ export function withPipelineOptions<T>(yargs: Argv<T>): Argv<T & PipelineArgs> {
     .option('on-forbidden-chars', { describe: 'Commas, CR, LF inside values: reject the row, replace them, or drop the value', choices: FORBIDDEN_CHAR_POLICIES })
     .option('replacement', { describe: 'Replacement for forbidden characters with --on-forbidden-chars replace', type: 'string' })
     .option('merge', { describe: 'Duplicate ids: last non-empty value wins, first wins, or reject conflicts', choices: MERGE_POLICIES })
-    .option('memory', { describe: 'Memory budget of the merge by id (e.g. 256MB); past it the merge spills to --temp-dir', type: 'string' })
+    .option('memory', { describe: 'Memory budget of the merge by id (e.g. 256MB); past it the merge keeps its first ids in memory and spills the rest to --temp-dir (the summary says how much)', type: 'string' })
     .option('temp-dir', { describe: 'Where the merge spills past --memory (a private directory, removed at the end; default: the OS temp dir)', type: 'string' })
     .option('presorted', { describe: 'Input grouped by id (e.g. sorted): merge in constant memory, batches flow while reading', type: 'boolean' })
     .option('threads', { describe: 'Threads: 2 reads, validates and encodes file inputs and stdin in a worker thread and merges a spill on both; 1 keeps one', type: 'string' })
