@@ -4,6 +4,7 @@
  */
 import { BulkpipeError, isBulkpipeError, ErrorCode } from '@bulkpipe/core';
 import { ExitCode } from './exit-codes.js';
+import { exitBySignal, HARD_EXIT_GRACE_MS } from './exit-by-signal.js';
 
 /** Codes that mean "you asked for something that cannot work": exit 2, nothing was sent. */
 const USAGE_CODES: ReadonlySet<string> = new Set([
@@ -21,7 +22,10 @@ const USAGE_CODES: ReadonlySet<string> = new Set([
 export interface CommandIo {
   /** Aborted on the first SIGINT or SIGTERM: stop starting work, let calls on the wire finish. */
   signal: AbortSignal;
-  /** Aborted on the second SIGINT or SIGTERM: cut everything now. */
+  /**
+   * Aborted on the second SIGINT or SIGTERM: cut everything now. A process still running HARD_EXIT_GRACE_MS
+   * later, or at the third signal, ends by the signal itself (exitBySignal).
+   */
   forceSignal: AbortSignal;
   /** Writes one NDJSON event to stdout when `--json` is on; a no-op otherwise. */
   event(type: string, data?: object): void;
@@ -78,10 +82,21 @@ export async function runCommand(name: string, options: { json?: boolean }, body
     },
   };
   const onSignal = (signal: NodeJS.Signals): void => {
+    if (force.signal.aborted) {
+      io.log(`bulkpipe ${name}: ${signal} a third time, exiting now`);
+      exitBySignal(signal);
+      return;
+    }
     if (controller.signal.aborted) {
-      if (force.signal.aborted) return;
       io.log(`bulkpipe ${name}: ${signal} again, cutting the calls in flight (their batches will be sent again on resume)`);
       force.abort(new BulkpipeError(ErrorCode.ABORTED, `${signal} received twice`));
+      // A thread blocked in a system call (opening a named pipe nothing writes to) cannot be cut, and the process
+      // cannot exit while it waits: past the grace, leave by the signal's default action (the journal is
+      // crash-safe). Unref'd: a process that ends in time is not held by it.
+      setTimeout(() => {
+        io.log(`bulkpipe ${name}: still running ${HARD_EXIT_GRACE_MS / 1000} s after the second ${signal} (a thread is blocked, e.g. opening a named pipe nothing writes to); exiting now`);
+        exitBySignal(signal);
+      }, HARD_EXIT_GRACE_MS).unref();
       return;
     }
     io.log(`bulkpipe ${name}: ${signal} received, letting calls in flight finish and writing the journal (press again to stop at once)…`);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator } from '@bulkpipe/emulator';
@@ -58,4 +58,26 @@ test('SIGINT lets the call in flight finish, journals its answer, exits 3; the r
   );
   // Every batch was accepted exactly once, server-side.
   t.is(emulator.listBatches('acme', 1000).length, batches.length);
+});
+
+test('regression: a named pipe nothing writes to, the second SIGINT still ends the run (the worker once hung in open(2) for good)', async (t) => {
+  const fifo = join(tempDir(), 'export.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const child = spawn(process.execPath, [BIN, 'split', fifo, '--out', join(tempDir(), 'out'), '--id-column', 'customer_id', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    // The handlers are in place once the run has started: the first signal then.
+    if (chunk.includes('"event":"start"')) child.kill('SIGINT');
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    if (chunk.includes('SIGINT received')) child.kill('SIGINT');
+  });
+  // Left hanging, the child is killed here after 20 s, and the test fails.
+  const hung = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  clearTimeout(hung);
+  t.is(code, null, stderr);
+  t.is(signal, 'SIGINT', stderr);
+  t.regex(stderr, /still running 3 s after the second SIGINT .*exiting now/);
 });
