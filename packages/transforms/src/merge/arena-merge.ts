@@ -264,20 +264,25 @@ export class ArenaMerge {
     const kept = held.arena.slotsWithin(this.merge.maxMemoryBytes * (1 - FOLD_ROOM_SHARE));
     spill.spillHeldFrom(held, kept);
     this.idsKept = kept;
-    if (kept > 0) held.endAdding(kept, SPILLING_ARENA_BYTES);
-    else {
+    if (kept === 0) {
       // Not one buffer leaves the room (a budget of about one buffer, or rows so small their index and id table
       // take most of it): every row went, and the index and table go too.
-      held.clear();
-      held.arena.reset(SPILLING_ARENA_BYTES);
+      this.letHeldGo();
+      return;
     }
+    held.endAdding(kept, SPILLING_ARENA_BYTES);
     collectGarbage(); // the buffers let go are freed now (see collect-garbage.ts)
   }
 
-  /** The held rows outgrew the budget: they go to disk too, and the arena becomes the encoder's scratch buffer. */
+  /** The held rows outgrew the budget: they go to disk too. */
   private writeHeldOut(): void {
     this.spill!.dumpHeld(this.held);
     this.idsKept = 0;
+    this.letHeldGo();
+  }
+
+  /** Every held row is on disk: the arena becomes the encoder's scratch buffer, the rest is freed now. */
+  private letHeldGo(): void {
     this.held.clear();
     this.held.arena.reset(SPILLING_ARENA_BYTES);
     collectGarbage(); // the dropped arena goes now, not after the read (see collect-garbage.ts)

@@ -57,7 +57,7 @@ export class SpilledMerge {
   /** The held rows, per partition, once they were written out (dumpHeld). */
   private heldWriters: SpillWriter[] = [];
   /** Partitions written and closed, not merged yet: each one's files in seq order. */
-  private unmerged: string[][] = [];
+  private unmerged: (readonly string[])[] = [];
   /** Run files, each sorted by seq; the worker's runs carry its shape ids (see workerShapes). */
   private readonly runs: { readonly path: string; readonly fromWorker: boolean }[] = [];
   /** The partition worker's shape ids from `workerShapeBase` on, as ids of this thread's registry. */
@@ -221,7 +221,7 @@ export class SpilledMerge {
    * Closes the partition files once the input is over (again: nothing more to do); returns the partitions not
    * merged yet. The drain and mergePartitionsOnTwoThreads call it; ArenaMerge before the held rows are drained.
    */
-  closePartitions(): string[][] {
+  closePartitions(): (readonly string[])[] {
     this.writers.forEach((writer, p) => {
       const held = this.heldWriters[p];
       if (held !== undefined) this.spilledBytes += this.files.finish(held);
@@ -238,7 +238,7 @@ export class SpilledMerge {
     this.ctx.counters.merged += merged.folds;
     this.spilledBytes += merged.spilledBytes;
     for (const run of merged.runs) this.runs.push({ path: run, fromWorker });
-    const index = this.unmerged.indexOf(paths as string[]);
+    const index = this.unmerged.indexOf(paths);
     if (index >= 0) this.unmerged.splice(index, 1);
   }
 
